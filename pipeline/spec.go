@@ -1,0 +1,410 @@
+// Package pipeline owns the experiment spec, its expansion into runs with
+// stable IDs, and the executor that runs them resumably.
+package pipeline
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/deni-project/deni/pipeline/seeds"
+	"github.com/deni-project/deni/train/schedule"
+)
+
+// Experiment is a parsed and validated experiment file.
+type Experiment struct {
+	Name       string            `yaml:"name"`
+	DataDir    string            `yaml:"data_dir"` // "embedded" or a folder
+	Datasets   []DatasetSpec     `yaml:"datasets"`
+	Model      string            `yaml:"model"`
+	Tuning     []string          `yaml:"tuning"`
+	Strategies []schedule.Params `yaml:"-"` // decoded by hand: a name or a mapping
+	Augment    []AugmentSpec     `yaml:"augment"`
+	Runs       int               `yaml:"runs"`
+	Seeds      SeedSpec          `yaml:"seeds"`
+	Train      TrainSpec         `yaml:"train"`
+
+	// File is the path the experiment was read from ("" when parsed from bytes).
+	File string `yaml:"-"`
+}
+
+// DatasetSpec is one `datasets:` entry: a built-in name, or a custom dataset
+// read from files.
+type DatasetSpec struct {
+	Name     string   `yaml:"name"`
+	Files    []string `yaml:"files"`
+	Format   string   `yaml:"format"` // csv | tsv | jsonl | parquet
+	Text     string   `yaml:"text"`
+	TextPair string   `yaml:"text_pair"`
+	Label    string   `yaml:"label"`
+}
+
+// Custom reports whether the entry declares its own files.
+func (d DatasetSpec) Custom() bool { return len(d.Files) > 0 }
+
+// AugmentSpec is one `augment:` entry: "none", or a method with its settings.
+type AugmentSpec struct {
+	Method string `yaml:"method"`
+	K      int    `yaml:"k"`      // augmented samples per labelled sample
+	Epochs int    `yaml:"epochs"` // training epochs of augmented runs (paper: 12)
+}
+
+// Label names the augmentation in results: "none" or "method_k".
+func (a AugmentSpec) Label() string {
+	if a.Method == "none" {
+		return "none"
+	}
+	return fmt.Sprintf("%s_%d", a.Method, a.K)
+}
+
+// SeedSpec controls the randomness factors: every factor's stream derives
+// from Root; a fixed factor has the same seed in every run, the others vary
+// with the run index. Give either fixed or vary, not both.
+type SeedSpec struct {
+	Root  uint64   `yaml:"root"`
+	Fixed []string `yaml:"fixed"`
+	Vary  []string `yaml:"vary"`
+}
+
+// FixedFactors resolves fixed/vary into the list of fixed factors.
+func (s SeedSpec) FixedFactors() []seeds.Factor {
+	var out []seeds.Factor
+	for _, f := range seeds.Factors {
+		if len(s.Vary) > 0 {
+			if !slices.Contains(s.Vary, string(f)) {
+				out = append(out, f)
+			}
+		} else if slices.Contains(s.Fixed, string(f)) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// TrainSpec holds the training hyperparameters. Defaults follow the paper.
+type TrainSpec struct {
+	Labelled      int            `yaml:"labelled"`   // labelled samples; -1 = the whole train pool
+	BatchSize     int            `yaml:"batch_size"` // training batch
+	EvalBatchSize int            `yaml:"eval_batch_size"`
+	Epochs        int            `yaml:"epochs"`
+	LR            float64        `yaml:"lr"`        // 0 = the model's default
+	Optimizer     string         `yaml:"optimizer"` // adam | adamw | sgd
+	Schedule      string         `yaml:"schedule"`  // linear | linear_warmup | cosine | constant
+	WeightDecay   float64        `yaml:"weight_decay"`
+	Warmup        float64        `yaml:"warmup"`  // warm-up fraction of the warm-up schedules
+	MaxLen        map[string]int `yaml:"max_len"` // tokens per dataset; "default" for the rest
+	Padding       string         `yaml:"padding"` // longest (pad to the batch's longest) | max_length (as the reference)
+	HeadDropout   float64        `yaml:"head_dropout"`
+}
+
+// PaperMaxLen is the reference run script's max_len per dataset.
+var PaperMaxLen = map[string]int{"sst2": 50, "mrpc": 50, "boolq": 50, "ag_news": 50, "db_pedia": 50,
+	"rte": 50, "cola": 25, "trec": 25, "snips": 25}
+
+// MaxLenFor returns the token limit of dataset name.
+func (t TrainSpec) MaxLenFor(name string) int {
+	if v, ok := t.MaxLen[name]; ok {
+		return v
+	}
+	if v, ok := t.MaxLen["default"]; ok {
+		return v
+	}
+	if v, ok := PaperMaxLen[name]; ok {
+		return v
+	}
+	return 50
+}
+
+// Models, tuning methods and augmentation methods this build can run.
+var (
+	KnownTuning  = []string{"full"}
+	KnownAugment = []string{"none"}
+	KnownOptim   = []string{"adam", "adamw", "sgd"}
+	KnownSched   = []string{"linear", "linear_warmup", "cosine", "constant"}
+)
+
+func defaults() Experiment {
+	return Experiment{
+		DataDir: "embedded",
+		Model:   "glove-mini",
+		Tuning:  []string{"full"},
+		Augment: []AugmentSpec{{Method: "none"}},
+		Runs:    20,
+		Seeds:   SeedSpec{Root: 27},
+		Train: TrainSpec{Labelled: 1000, BatchSize: 8, EvalBatchSize: 64, Epochs: 10,
+			Optimizer: "adam", Schedule: "linear", Warmup: 0.1, Padding: "longest", HeadDropout: 0.3},
+	}
+}
+
+// LoadFile reads and validates an experiment file.
+func LoadFile(path string) (*Experiment, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading experiment: %w", err)
+	}
+	e, err := Parse(path, b)
+	if err != nil {
+		return nil, err
+	}
+	e.File = path
+	return e, nil
+}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+
+// Parse decodes and validates an experiment; file names the source in errors.
+// Every unknown key is an error naming the key and its line.
+func Parse(file string, b []byte) (*Experiment, error) {
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	err := dec.Decode(&doc)
+	if errors.Is(err, io.EOF) || err == nil && len(doc.Content) == 0 {
+		return nil, fmt.Errorf("%s: the experiment file is empty", file)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	root := doc.Content[0]
+	top := append(yamlKeys(reflect.TypeFor[Experiment]()), "strategies")
+	if err := checkKeys(file, root, "the experiment", top); err != nil {
+		return nil, err
+	}
+	e := defaults()
+	var strategies *yaml.Node
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		if k.Value == "strategies" {
+			strategies = v
+			continue
+		}
+		if k.Value == "augment" || k.Value == "datasets" {
+			continue // entries may be plain names; decoded below
+		}
+		f := fieldByTag(reflect.TypeFor[Experiment](), k.Value)
+		if err := checkStrict(file, v, f.Type, k.Value); err != nil {
+			return nil, err
+		}
+		if err := v.Decode(reflect.ValueOf(&e).Elem().FieldByIndex(f.Index).Addr().Interface()); err != nil {
+			return nil, fmt.Errorf("%s:%d: %s: %w", file, v.Line, k.Value, cleanYAMLErr(err))
+		}
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		var err error
+		switch k.Value {
+		case "datasets":
+			e.Datasets, err = decodeDatasets(file, v)
+		case "augment":
+			e.Augment, err = decodeAugment(file, v)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if strategies == nil {
+		return nil, fmt.Errorf("%s: no strategies: add e.g. `strategies: [default, deni]`", file)
+	}
+	if e.Strategies, err = decodeStrategies(file, strategies); err != nil {
+		return nil, err
+	}
+	if err := e.validate(file); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+func cleanYAMLErr(err error) error {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		return errors.New(strings.Join(te.Errors, "; "))
+	}
+	return err
+}
+
+// entries returns the items of a list node, accepting a single scalar too.
+func entries(file string, n *yaml.Node, what string) ([]*yaml.Node, error) {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return n.Content, nil
+	case yaml.ScalarNode, yaml.MappingNode:
+		return []*yaml.Node{n}, nil
+	}
+	return nil, fmt.Errorf("%s:%d: %s must be a list", file, n.Line, what)
+}
+
+func decodeDatasets(file string, n *yaml.Node) ([]DatasetSpec, error) {
+	items, err := entries(file, n, "datasets")
+	if err != nil {
+		return nil, err
+	}
+	var out []DatasetSpec
+	for _, it := range items {
+		var d DatasetSpec
+		if it.Kind == yaml.ScalarNode {
+			d.Name = it.Value
+		} else {
+			if err := checkKeys(file, it, "a custom dataset", yamlKeys(reflect.TypeFor[DatasetSpec]())); err != nil {
+				return nil, err
+			}
+			if err := it.Decode(&d); err != nil {
+				return nil, fmt.Errorf("%s:%d: dataset: %w", file, it.Line, cleanYAMLErr(err))
+			}
+			if !d.Custom() {
+				return nil, fmt.Errorf("%s:%d: custom dataset %q needs files (and format, text, label)", file, it.Line, d.Name)
+			}
+			if d.Text == "" || d.Label == "" {
+				return nil, fmt.Errorf("%s:%d: custom dataset %q needs `text` and `label` column names", file, it.Line, d.Name)
+			}
+			if !slices.Contains([]string{"csv", "tsv", "jsonl", "parquet"}, d.Format) {
+				return nil, fmt.Errorf("%s:%d: custom dataset %q: format %q is not one of csv, tsv, jsonl, parquet", file, it.Line, d.Name, d.Format)
+			}
+		}
+		if !nameRE.MatchString(d.Name) {
+			return nil, fmt.Errorf("%s:%d: dataset name %q must be letters, digits, '_', '-' or '.'", file, it.Line, d.Name)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+func decodeAugment(file string, n *yaml.Node) ([]AugmentSpec, error) {
+	items, err := entries(file, n, "augment")
+	if err != nil {
+		return nil, err
+	}
+	var out []AugmentSpec
+	for _, it := range items {
+		a := AugmentSpec{K: 1, Epochs: 12}
+		if it.Kind == yaml.ScalarNode {
+			a.Method = it.Value
+		} else {
+			if err := checkKeys(file, it, "augment", yamlKeys(reflect.TypeFor[AugmentSpec]())); err != nil {
+				return nil, err
+			}
+			if err := it.Decode(&a); err != nil {
+				return nil, fmt.Errorf("%s:%d: augment: %w", file, it.Line, cleanYAMLErr(err))
+			}
+		}
+		if !slices.Contains(KnownAugment, a.Method) {
+			return nil, fmt.Errorf("%s:%d: augmentation method %q is not available (available: %v)", file, it.Line, a.Method, KnownAugment)
+		}
+		if a.K < 1 || a.Epochs < 1 {
+			return nil, fmt.Errorf("%s:%d: augment k and epochs must be positive", file, it.Line)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+func decodeStrategies(file string, n *yaml.Node) ([]schedule.Params, error) {
+	items, err := entries(file, n, "strategies")
+	if err != nil {
+		return nil, err
+	}
+	var out []schedule.Params
+	for _, it := range items {
+		name := it.Value
+		if it.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(it.Content); i += 2 {
+				if it.Content[i].Value == "name" {
+					name = it.Content[i+1].Value
+				}
+			}
+			if name == "" {
+				return nil, fmt.Errorf("%s:%d: a strategy entry needs `name:`", file, it.Line)
+			}
+		}
+		p, err := schedule.Defaults(name)
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", file, it.Line, err)
+		}
+		if it.Kind == yaml.MappingNode {
+			allowed := append([]string{"name", "label"}, schedule.Keys(name)...)
+			if err := checkKeys(file, it, "strategy "+name, allowed); err != nil {
+				return nil, err
+			}
+			if err := it.Decode(&p); err != nil {
+				return nil, fmt.Errorf("%s:%d: strategy %s: %w", file, it.Line, name, cleanYAMLErr(err))
+			}
+		} else if it.Kind != yaml.ScalarNode {
+			return nil, fmt.Errorf("%s:%d: a strategy is a name or a mapping with `name:`", file, it.Line)
+		}
+		if err := p.Validate(); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", file, it.Line, err)
+		}
+		for _, q := range out {
+			if q.Label == p.Label {
+				return nil, fmt.Errorf("%s:%d: strategy label %q is used twice; give one a `label:`", file, it.Line, p.Label)
+			}
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func (e *Experiment) validate(file string) error {
+	bad := func(format string, a ...any) error { return fmt.Errorf("%s: "+format, append([]any{file}, a...)...) }
+	switch {
+	case e.Name == "":
+		return bad("`name:` is required")
+	case !nameRE.MatchString(e.Name):
+		return bad("name %q must be letters, digits, '_', '-' or '.' (it names the results folder)", e.Name)
+	case len(e.Datasets) == 0:
+		return bad("`datasets:` is empty")
+	case e.Runs < 1:
+		return bad("runs must be at least 1, got %d", e.Runs)
+	case e.Model == "":
+		return bad("`model:` is empty")
+	case e.Train.BatchSize < 1 || e.Train.EvalBatchSize < 1:
+		return bad("train.batch_size and train.eval_batch_size must be positive")
+	case e.Train.Epochs < 1:
+		return bad("train.epochs must be positive, got %d", e.Train.Epochs)
+	case e.Train.Labelled == 0 || e.Train.Labelled < -1:
+		return bad("train.labelled must be positive, or -1 for the whole train pool; got %d", e.Train.Labelled)
+	case e.Train.LR < 0:
+		return bad("train.lr must be positive")
+	case !slices.Contains(KnownOptim, e.Train.Optimizer):
+		return bad("train.optimizer %q is not one of %v", e.Train.Optimizer, KnownOptim)
+	case !slices.Contains(KnownSched, e.Train.Schedule):
+		return bad("train.schedule %q is not one of %v", e.Train.Schedule, KnownSched)
+	case e.Train.Padding != "longest" && e.Train.Padding != "max_length":
+		return bad("train.padding %q is not one of [longest max_length]", e.Train.Padding)
+	case e.Train.Warmup < 0 || e.Train.Warmup >= 1:
+		return bad("train.warmup must be a fraction in [0, 1)")
+	case e.Train.HeadDropout < 0 || e.Train.HeadDropout >= 1:
+		return bad("train.head_dropout must be in [0, 1)")
+	case len(e.Seeds.Fixed) > 0 && len(e.Seeds.Vary) > 0:
+		return bad("seeds: give either `fixed` or `vary`, not both")
+	}
+	for _, f := range append(append([]string{}, e.Seeds.Fixed...), e.Seeds.Vary...) {
+		if _, err := seeds.ParseFactor(f); err != nil {
+			return bad("seeds: %v", err)
+		}
+	}
+	for k, v := range e.Train.MaxLen {
+		if v < 3 {
+			return bad("train.max_len[%s] must be at least 3 (room for [CLS] and [SEP]), got %d", k, v)
+		}
+	}
+	for _, t := range e.Tuning {
+		if !slices.Contains(KnownTuning, t) {
+			return bad("tuning method %q is not available (available: %v)", t, KnownTuning)
+		}
+	}
+	seen := map[string]bool{}
+	for _, d := range e.Datasets {
+		if seen[d.Name] {
+			return bad("dataset %q is listed twice", d.Name)
+		}
+		seen[d.Name] = true
+	}
+	return nil
+}

@@ -1,0 +1,218 @@
+// Package schedule holds the mitigation strategies as data: their parameters
+// with the paper's defaults, and the step schedule that says, for every
+// optimizer step, whether members are created, merged, perturbed or averaged.
+//
+// It is pure logic (no tensors), so the experiment spec can validate strategy
+// parameters without knowing the engine, and every schedule can be tested
+// exactly (which step creates, merges, perturbs).
+package schedule
+
+import (
+	"fmt"
+	"math"
+	"slices"
+)
+
+// Strategy names (the experiment file's `strategies:` entries).
+const (
+	Default            = "default"
+	Ensemble           = "ensemble"
+	InputNoise         = "input_noise"
+	WeightNoise        = "weight_noise"
+	PriorNoise         = "prior_noise"
+	SWA                = "swa"
+	EMA                = "ema"
+	Mixout             = "mixout"
+	BestPractices      = "best_practices"
+	DelayedEnsemble    = "delayed_ensemble"
+	NoisyInterpolation = "noisy_interpolation"
+	DENI               = "deni"
+)
+
+// Names lists every strategy in the order the paper's tables use.
+var Names = []string{Default, Ensemble, InputNoise, WeightNoise, PriorNoise, SWA, EMA, Mixout,
+	BestPractices, DelayedEnsemble, NoisyInterpolation, DENI}
+
+// Params are the parameters of one strategy. Zero values mean "not set"
+// until Resolve fills in the defaults; the yaml keys are the experiment file's.
+type Params struct {
+	Name  string `yaml:"name" json:"name"`
+	Label string `yaml:"label" json:"label"` // name in results; default Name
+
+	// Ensembles (ensemble, delayed_ensemble, noisy_interpolation, deni).
+	EnsembleSize int `yaml:"ensemble_size" json:"ensemble_size"` // models, including the main one
+
+	// Noise (input_noise, weight_noise, prior_noise, DE, NI, DENI).
+	NoiseVariance float64 `yaml:"noise_variance" json:"noise_variance"` // σ²
+	NoiseType     string  `yaml:"noise_type" json:"noise_type"`         // scaled (× std of the tensor) | unscaled
+	NoiseLayer    string  `yaml:"noise_layer" json:"noise_layer"`       // head | trainable | auto (head for full, trainable for PEFT)
+	NoiseStart    float64 `yaml:"noise_start" json:"noise_start"`       // window start, fraction of all steps
+	NoiseEnd      float64 `yaml:"noise_end" json:"noise_end"`           // window end (exclusive), fraction of all steps
+	NoiseEvery    int     `yaml:"noise_after_steps" json:"noise_after_steps"`
+	StepType      string  `yaml:"step_type" json:"step_type"` // step | epoch: what noise_after_steps counts (NI)
+
+	// Interpolation and delayed ensemble.
+	InterpolationSteps int     `yaml:"interpolation_steps" json:"interpolation_steps"` // steps members train before merging
+	StartEnsemble      float64 `yaml:"start_ensemble" json:"start_ensemble"`           // DE: fraction of steps
+	MemberLR           string  `yaml:"member_lr" json:"member_lr"`                     // constant (reference) | schedule
+	MemberOptimizer    string  `yaml:"member_optimizer" json:"member_optimizer"`       // fresh (reference) | copy
+	MemberDropout      string  `yaml:"member_dropout" json:"member_dropout"`           // shared (reference) | independent
+
+	// Input noise: whether a noise step back-propagates into the backbone.
+	BackboneGrad bool `yaml:"backbone_grad" json:"backbone_grad"`
+
+	// Averaging.
+	SWAStart float64 `yaml:"swa_start" json:"swa_start"` // fraction of steps
+	EMADecay float64 `yaml:"ema_decay" json:"ema_decay"`
+
+	// Mixout.
+	MixoutP float64 `yaml:"mixout_p" json:"mixout_p"`
+
+	// Training overrides (best_practices sets them; any strategy may).
+	Epochs      int      `yaml:"epochs" json:"epochs"`
+	Optimizer   string   `yaml:"optimizer" json:"optimizer"`
+	Schedule    string   `yaml:"schedule" json:"schedule"`
+	WeightDecay *float64 `yaml:"weight_decay" json:"weight_decay"`
+}
+
+// Keys lists the parameter keys that strategy name accepts (besides name and label).
+func Keys(name string) []string {
+	noise := []string{"noise_variance", "noise_type", "noise_layer"}
+	window := []string{"noise_start", "noise_end", "noise_after_steps"}
+	members := []string{"ensemble_size", "member_lr", "member_optimizer", "member_dropout"}
+	interp := []string{"interpolation_steps", "step_type"}
+	train := []string{"epochs", "optimizer", "schedule", "weight_decay"}
+	var k []string
+	switch name {
+	case Default, BestPractices:
+	case Ensemble:
+		k = []string{"ensemble_size"}
+	case InputNoise:
+		k = append([]string{"noise_variance", "backbone_grad"}, window...)
+	case WeightNoise:
+		k = append(noise, window...)
+	case PriorNoise:
+		k = noise
+	case SWA:
+		k = []string{"swa_start"}
+	case EMA:
+		k = []string{"ema_decay"}
+	case Mixout:
+		k = []string{"mixout_p"}
+	case DelayedEnsemble:
+		k = append(append(noise, members...), "start_ensemble")
+	case NoisyInterpolation:
+		k = append(append(append(noise, members...), window...), interp...)
+	case DENI:
+		k = append(append(append(append(noise, members...), window...), interp...), "start_ensemble")
+	default:
+		return nil
+	}
+	return append(k, train...)
+}
+
+// Known reports whether name is a strategy.
+func Known(name string) bool { return slices.Contains(Names, name) }
+
+// Defaults returns the parameters of strategy name as the paper's run script
+// sets them (section 2.3 of the reference). The experiment file's keys are
+// decoded over these, so an explicit zero (noise_variance: 0) stays zero.
+func Defaults(name string) (Params, error) {
+	if !Known(name) {
+		return Params{}, fmt.Errorf("unknown strategy %q (known: %v)", name, Names)
+	}
+	p := Params{
+		Name: name, Label: name, EnsembleSize: 1,
+		NoiseVariance: 0.15, NoiseType: "scaled", NoiseLayer: "auto",
+		NoiseStart: 0.3, NoiseEnd: 0.9, NoiseEvery: 25, StepType: "step",
+		InterpolationSteps: 125, StartEnsemble: 0.9,
+		MemberLR: "constant", MemberOptimizer: "fresh", MemberDropout: "shared",
+		SWAStart: 0.25, EMADecay: 0.999, MixoutP: 0.9,
+	}
+	switch name {
+	case Ensemble, DelayedEnsemble, NoisyInterpolation, DENI:
+		p.EnsembleSize = 10
+	}
+	if name == NoisyInterpolation || name == DENI {
+		p.NoiseEnd, p.NoiseEvery = 0.6, 125
+	}
+	if name == BestPractices {
+		// The reference passes weight_decay 0 through a condition that is never
+		// true (bug 8 of §1.7); AdamW's own default is the intended value.
+		wd := 0.01
+		p.Epochs, p.Optimizer, p.Schedule, p.WeightDecay = 20, "adamw", "linear_warmup", &wd
+	}
+	return p, nil
+}
+
+func oneOf(key, v string, allowed ...string) error {
+	if !slices.Contains(allowed, v) {
+		return fmt.Errorf("%s: %q is not one of %v", key, v, allowed)
+	}
+	return nil
+}
+
+// Validate checks the parameters after the experiment file was decoded over Defaults.
+func (p Params) Validate() error {
+	if p.Label == "" {
+		p.Label = p.Name
+	}
+	errs := []error{
+		oneOf("noise_type", p.NoiseType, "scaled", "unscaled"),
+		oneOf("noise_layer", p.NoiseLayer, "auto", "head", "trainable"),
+		oneOf("step_type", p.StepType, "step", "epoch"),
+		oneOf("member_lr", p.MemberLR, "constant", "schedule"),
+		oneOf("member_optimizer", p.MemberOptimizer, "fresh", "copy"),
+		oneOf("member_dropout", p.MemberDropout, "shared", "independent"),
+	}
+	for _, e := range errs {
+		if e != nil {
+			return fmt.Errorf("strategy %s: %w", p.Label, e)
+		}
+	}
+	frac := func(key string, v float64) error {
+		if v < 0 || v > 1 || math.IsNaN(v) {
+			return fmt.Errorf("strategy %s: %s must be a fraction of the training steps in [0, 1], got %g", p.Label, key, v)
+		}
+		return nil
+	}
+	for _, f := range []struct {
+		k string
+		v float64
+	}{{"noise_start", p.NoiseStart}, {"noise_end", p.NoiseEnd}, {"start_ensemble", p.StartEnsemble}, {"swa_start", p.SWAStart}} {
+		if err := frac(f.k, f.v); err != nil {
+			return err
+		}
+	}
+	switch {
+	case p.NoiseStart >= p.NoiseEnd:
+		return fmt.Errorf("strategy %s: noise_start (%g) must be below noise_end (%g)", p.Label, p.NoiseStart, p.NoiseEnd)
+	case p.EnsembleSize < 1:
+		return fmt.Errorf("strategy %s: ensemble_size must be at least 1, got %d", p.Label, p.EnsembleSize)
+	case p.NoiseVariance < 0:
+		return fmt.Errorf("strategy %s: noise_variance must be >= 0, got %g", p.Label, p.NoiseVariance)
+	case p.NoiseEvery < 0 || p.InterpolationSteps < 1:
+		return fmt.Errorf("strategy %s: noise_after_steps must be >= 0 and interpolation_steps >= 1", p.Label)
+	case p.EMADecay <= 0 || p.EMADecay >= 1:
+		return fmt.Errorf("strategy %s: ema_decay must be in (0, 1), got %g", p.Label, p.EMADecay)
+	case p.MixoutP < 0 || p.MixoutP >= 1:
+		return fmt.Errorf("strategy %s: mixout_p must be in [0, 1), got %g", p.Label, p.MixoutP)
+	case p.Epochs < 0:
+		return fmt.Errorf("strategy %s: epochs must be positive, got %d", p.Label, p.Epochs)
+	}
+	if p.Name == DelayedEnsemble || p.Name == DENI || p.Name == NoisyInterpolation || p.Name == Ensemble {
+		if p.EnsembleSize < 2 {
+			return fmt.Errorf("strategy %s: ensemble_size must be at least 2 for %s", p.Label, p.Name)
+		}
+	}
+	return nil
+}
+
+// Population reports how many models the strategy holds at inference time.
+func (p Params) Population() int {
+	switch p.Name {
+	case Ensemble, DelayedEnsemble, DENI:
+		return p.EnsembleSize
+	}
+	return 1
+}
