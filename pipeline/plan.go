@@ -1,0 +1,126 @@
+package pipeline
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+
+	"github.com/deni-project/deni/pipeline/seeds"
+	"github.com/deni-project/deni/train/schedule"
+)
+
+// Run is one fine-tuning run: a configuration and the seeds of one run index.
+type Run struct {
+	ID         string          `json:"-"`
+	Experiment string          `json:"-"`
+	Position   int             `json:"-"` // place in the plan's order (sharding)
+	Dataset    DatasetSpec     `json:"dataset"`
+	Model      string          `json:"model"`
+	Tuning     string          `json:"tuning"`
+	Strategy   schedule.Params `json:"strategy"`
+	Augment    AugmentSpec     `json:"augment"`
+	Index      int             `json:"run_index"`
+	Seeds      RunSeeds        `json:"seeds"`
+	Train      TrainSpec       `json:"train"` // with the strategy's and augmentation's overrides applied
+	MaxLen     int             `json:"max_len"`
+}
+
+// RunSeeds are the seeds of every randomness factor of a run.
+type RunSeeds struct {
+	Root            uint64 `json:"root"`
+	DataSplit       uint64 `json:"data_split"`
+	LabelChoice     uint64 `json:"label_choice"`
+	SampleOrder     uint64 `json:"sample_order"`
+	ModelInit       uint64 `json:"model_init"`
+	ModelRandomness uint64 `json:"model_randomness"`
+	Noise           uint64 `json:"noise"`
+	Augmentation    uint64 `json:"augmentation"`
+}
+
+// Of returns the seed of factor f.
+func (s RunSeeds) Of(f seeds.Factor) uint64 {
+	return map[seeds.Factor]uint64{seeds.DataSplit: s.DataSplit, seeds.LabelChoice: s.LabelChoice,
+		seeds.SampleOrder: s.SampleOrder, seeds.ModelInit: s.ModelInit, seeds.ModelRandomness: s.ModelRandomness,
+		seeds.Noise: s.Noise, seeds.Augmentation: s.Augmentation}[f]
+}
+
+func runSeeds(root uint64, s seeds.Set) RunSeeds {
+	return RunSeeds{Root: root, DataSplit: s[seeds.DataSplit], LabelChoice: s[seeds.LabelChoice],
+		SampleOrder: s[seeds.SampleOrder], ModelInit: s[seeds.ModelInit], ModelRandomness: s[seeds.ModelRandomness],
+		Noise: s[seeds.Noise], Augmentation: s[seeds.Augmentation]}
+}
+
+// CanonicalConfig is the JSON that identifies a run; its hash is the run ID.
+// It holds everything that changes the result and nothing that does not
+// (no paths, no experiment name), so IDs are equal on a laptop and a cluster.
+func (r Run) CanonicalConfig() string {
+	b, err := json.Marshal(r)
+	if err != nil {
+		panic(fmt.Sprintf("pipeline: run config is not JSON: %v", err))
+	}
+	return string(b)
+}
+
+// Plan expands the experiment into its runs, in a fixed order: datasets ×
+// models × tuning × strategies × augmentation × run index.
+func Plan(e *Experiment) []Run {
+	var runs []Run
+	fixed := e.Seeds.FixedFactors()
+	for _, d := range e.Datasets {
+		for _, tuning := range e.Tuning {
+			for _, st := range e.Strategies {
+				for _, aug := range e.Augment {
+					for i := range e.Runs {
+						r := Run{
+							Experiment: e.Name, Dataset: d, Model: e.Model, Tuning: tuning,
+							Strategy: st, Augment: aug, Index: i,
+							Seeds:  runSeeds(e.Seeds.Root, seeds.ForRun(e.Seeds.Root, i, fixed)),
+							Train:  effectiveTrain(e.Train, st, aug),
+							MaxLen: e.Train.MaxLenFor(d.Name),
+						}
+						r.Train.MaxLen = nil // resolved into MaxLen
+						sum := sha256.Sum256([]byte(r.CanonicalConfig()))
+						r.ID = hex.EncodeToString(sum[:8])
+						r.Position = len(runs)
+						runs = append(runs, r)
+					}
+				}
+			}
+		}
+	}
+	return runs
+}
+
+// effectiveTrain applies, in increasing precedence, the augmentation's epochs
+// and the strategy's training overrides (best_practices: 20 epochs, AdamW).
+func effectiveTrain(t TrainSpec, st schedule.Params, aug AugmentSpec) TrainSpec {
+	if aug.Method != "none" {
+		t.Epochs = aug.Epochs
+	}
+	if st.Epochs > 0 {
+		t.Epochs = st.Epochs
+	}
+	if st.Optimizer != "" {
+		t.Optimizer = st.Optimizer
+	}
+	if st.Schedule != "" {
+		t.Schedule = st.Schedule
+	}
+	if st.WeightDecay != nil {
+		t.WeightDecay = *st.WeightDecay
+	}
+	return t
+}
+
+// Shard returns the runs of shard i of n (0-based): every n-th run of the
+// plan, so shards are balanced across strategies and deterministic.
+func Shard(runs []Run, i, n int) []Run {
+	var out []Run
+	for _, r := range runs {
+		if r.Position%n == i {
+			out = append(out, r)
+		}
+	}
+	return out
+}

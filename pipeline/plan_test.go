@@ -1,0 +1,74 @@
+package pipeline
+
+import "testing"
+
+func TestPlanStableIDsAndSeeds(t *testing.T) {
+	e, err := Parse("q.yaml", []byte(acceptanceSpec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := Plan(e)
+	if len(runs) != 3*5 {
+		t.Fatalf("%d runs, want 15", len(runs))
+	}
+	again := Plan(e)
+	ids := map[string]bool{}
+	for i, r := range runs {
+		if r.ID != again[i].ID || len(r.ID) != 16 {
+			t.Fatalf("run %d: unstable or malformed ID %q vs %q", i, r.ID, again[i].ID)
+		}
+		if ids[r.ID] {
+			t.Fatalf("duplicate run ID %s", r.ID)
+		}
+		ids[r.ID] = true
+	}
+	// Fixed factors are equal across run indexes, varying ones differ.
+	a, b := runs[0].Seeds, runs[1].Seeds
+	if a.DataSplit != b.DataSplit || a.LabelChoice != b.LabelChoice {
+		t.Error("fixed factors differ between runs")
+	}
+	if a.SampleOrder == b.SampleOrder || a.ModelInit == b.ModelInit || a.ModelRandomness == b.ModelRandomness || a.Noise == b.Noise {
+		t.Error("varying factors are equal between runs")
+	}
+	// The same run index has the same seeds under every strategy: strategies
+	// are compared on identical randomness.
+	if runs[0].Seeds != runs[5].Seeds || runs[0].ID == runs[5].ID {
+		t.Error("strategies do not share the seeds of a run index")
+	}
+	// A change of the root seed changes every ID.
+	e.Seeds.Root++
+	if Plan(e)[0].ID == runs[0].ID {
+		t.Error("root seed not part of the run ID")
+	}
+}
+
+func TestPlanAppliesStrategyOverrides(t *testing.T) {
+	e, err := Parse("b.yaml", []byte("name: b\ndatasets: [trec]\nstrategies: [default, best_practices]\nruns: 1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := Plan(e)
+	if runs[0].Train.Epochs != 10 || runs[1].Train.Epochs != 20 || runs[1].Train.Optimizer != "adamw" ||
+		runs[1].Train.Schedule != "linear_warmup" || runs[1].Train.WeightDecay != 0.01 || runs[1].MaxLen != 25 {
+		t.Fatalf("overrides: %+v / %+v", runs[0].Train, runs[1].Train)
+	}
+}
+
+func TestShardsPartitionThePlan(t *testing.T) {
+	e, _ := Parse("q.yaml", []byte(acceptanceSpec))
+	runs := Plan(e)
+	seen := map[string]int{}
+	for i := range 4 {
+		for _, r := range Shard(runs, i, 4) {
+			seen[r.ID]++
+		}
+	}
+	if len(seen) != len(runs) {
+		t.Fatalf("shards cover %d of %d runs", len(seen), len(runs))
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Fatalf("run %s in %d shards", id, n)
+		}
+	}
+}
