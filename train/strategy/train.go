@@ -1,0 +1,602 @@
+package strategy
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync"
+
+	"github.com/deni-project/deni/pipeline/seeds"
+	"github.com/deni-project/deni/train/metrics"
+	"github.com/deni-project/deni/train/optim"
+	"github.com/deni-project/deni/train/schedule"
+	"github.com/deni-project/deni/train/tensor"
+)
+
+// Sample is an encoded sample: token ids (with [CLS]/[SEP], truncated) and label.
+type Sample struct {
+	IDs   []int32
+	Label int32
+}
+
+// Seeds are the streams a training run draws from.
+type Seeds struct {
+	SampleOrder, ModelInit, ModelRandomness, Noise uint64
+}
+
+// member derives the seeds of the k-th independent model of an ensemble;
+// model 0 keeps the run's own seeds, so it reproduces the default run.
+func (s Seeds) member(k int) Seeds {
+	if k == 0 {
+		return s
+	}
+	return Seeds{
+		SampleOrder:     seeds.Derive(s.SampleOrder, "member", k),
+		ModelInit:       seeds.Derive(s.ModelInit, "member", k),
+		ModelRandomness: seeds.Derive(s.ModelRandomness, "member", k),
+		Noise:           seeds.Derive(s.Noise, "member", k),
+	}
+}
+
+// Setup configures one training run.
+type Setup struct {
+	Strategy   schedule.Params // with defaults resolved
+	Epochs     int
+	BatchSize  int
+	EvalBatch  int
+	LR         float64
+	Optimizer  optim.Config
+	Schedule   string // optim schedule name
+	NoiseLayer string // head | trainable (the caller resolves auto)
+	PadTo      int    // 0: pad each batch to its longest sample; else to PadTo tokens
+	Seeds      Seeds
+	Parallel   int // models trained concurrently (members of a population, models of an ensemble)
+}
+
+// StepLog is one optimizer step of one model.
+type StepLog struct {
+	Model, Step, Epoch int
+	Loss, LR           float32
+	Phase              string // single | multi | final
+}
+
+// Event is one strategy event (see pipeline's event kinds).
+type Event struct {
+	Step   int
+	Kind   string
+	Models int
+	Scale  float64
+}
+
+// Event kinds.
+const (
+	EventNoise                = "noise"
+	EventMembersCreated       = "members_created"
+	EventMembersMerged        = "members_merged"
+	EventFinalEnsembleCreated = "final_ensemble_created"
+	EventAveragingStarted     = "averaging_started"
+)
+
+// Cost is the training and inference cost of a run.
+type Cost struct {
+	Steps           int64   // optimizer steps of the main model
+	OptimizerSteps  int64   // summed over every model: the paper's unit
+	ForwardSamples  int64   // training forward passes, in samples
+	BackwardSamples int64   // training backward passes, in samples
+	TrainFLOPs      float64 // forward + backward (2× forward), analytic
+	InferencePasses int64   // test samples × models evaluated
+}
+
+// Outcome is what a training run produces on the test set.
+type Outcome struct {
+	Classes      int
+	Preds        []int32     // final prediction per test sample (the vote of an ensemble)
+	Logits       [][]float32 // per test sample: the main (or averaged) model's logits
+	MemberPreds  [][]int32   // per test sample: every voting model's argmax, main model first
+	MemberLogits [][]float32 // per test sample: voting models × classes
+	Steps        []StepLog
+	Events       []Event
+	Cost         Cost
+	FinalLoss    float64 // mean training loss of the main model over the last epoch
+}
+
+// Train fine-tunes under s.Strategy on train and predicts test.
+func Train(ctx context.Context, s Setup, newModel NewModel, train, test []Sample) (*Outcome, error) {
+	if len(train) == 0 || len(test) == 0 {
+		return nil, fmt.Errorf("strategy: empty training (%d) or test (%d) set", len(train), len(test))
+	}
+	if s.BatchSize < 1 || s.Epochs < 1 || s.EvalBatch < 1 {
+		return nil, fmt.Errorf("strategy: batch size, eval batch and epochs must be positive")
+	}
+	s.Parallel = max(s.Parallel, 1)
+	if s.Strategy.Name == schedule.Ensemble {
+		return trainEnsemble(ctx, s, newModel, train, test)
+	}
+	r, err := newRun(s, s.Seeds, newModel, train)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.fit(ctx); err != nil {
+		return nil, err
+	}
+	return r.predict(test), nil
+}
+
+// trainEnsemble trains EnsembleSize independent default runs, each with its
+// own init, dropout and order streams, concurrently, and lets them vote.
+func trainEnsemble(ctx context.Context, s Setup, newModel NewModel, train, test []Sample) (*Outcome, error) {
+	k := s.Strategy.EnsembleSize
+	runs := make([]*run, k)
+	errs := make([]error, k)
+	single := s
+	single.Strategy.Name = schedule.Default
+	single.Parallel = 1
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, s.Parallel)
+	for i := range k {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			r, err := newRun(single, s.Seeds.member(i), newModel, train)
+			if err == nil {
+				err = r.fit(ctx)
+			}
+			runs[i], errs[i] = r, err
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("ensemble model %d: %w", i, err)
+		}
+	}
+	// Vote with every model; the run's cost and steps are the sum over models.
+	lead := runs[0]
+	voters := make([]Model, k)
+	for i, r := range runs {
+		voters[i] = r.main.m
+		if i > 0 {
+			for _, st := range r.steps {
+				st.Model = i
+				lead.steps = append(lead.steps, st)
+			}
+			lead.cost.OptimizerSteps += r.cost.OptimizerSteps
+			lead.cost.ForwardSamples += r.cost.ForwardSamples
+			lead.cost.BackwardSamples += r.cost.BackwardSamples
+			lead.cost.TrainFLOPs += r.cost.TrainFLOPs
+		}
+	}
+	lead.members = nil
+	return lead.vote(voters, voters[0], test), nil
+}
+
+// trainee is one model of the population with its optimizer and streams.
+type trainee struct {
+	m        Model
+	opt      optim.Optimizer
+	dropout  *rand.Rand
+	constLR  bool // members at the constant base LR (reference)
+	lastLoss float32
+}
+
+// run is the state of one population training run.
+type run struct {
+	s                  Setup
+	seeds              Seeds
+	train              []Sample
+	perEpoch, total    int
+	main               *trainee
+	members            []*trainee
+	final              bool // members are the final (delayed) ensemble
+	cycle              int  // interpolation cycles so far (independent member streams)
+	avg                Model
+	averaged           int
+	order, noise       *rand.Rand
+	lrs                optim.Schedule
+	plan               *schedule.Schedule
+	mixout             *Mixout
+	batch              Batch
+	steps              []StepLog
+	events             []Event
+	cost               Cost
+	lastEpochLoss      float64
+	lastEpochLossCount int
+}
+
+func newRun(s Setup, sd Seeds, newModel NewModel, train []Sample) (*run, error) {
+	m, err := newModel(seeds.New(sd.ModelInit))
+	if err != nil {
+		return nil, err
+	}
+	opt, err := optim.New(s.Optimizer, m.Params())
+	if err != nil {
+		return nil, err
+	}
+	perEpoch := (len(train) + s.BatchSize - 1) / s.BatchSize
+	total := perEpoch * s.Epochs
+	lrs, err := optim.NewSchedule(s.Schedule, s.LR, total)
+	if err != nil {
+		return nil, err
+	}
+	r := &run{
+		s: s, seeds: sd, train: train, perEpoch: perEpoch, total: total,
+		main:  &trainee{m: m, opt: opt, dropout: seeds.New(sd.ModelRandomness)},
+		order: seeds.New(sd.SampleOrder), noise: seeds.New(sd.Noise),
+		lrs: lrs, plan: schedule.New(s.Strategy, total, perEpoch),
+	}
+	if s.Strategy.Name == schedule.Mixout {
+		w := headWeight(m)
+		if w == nil {
+			return nil, fmt.Errorf("mixout: the model has no head weight %q", headWeightName)
+		}
+		r.mixout = &Mixout{P: s.Strategy.MixoutP, Target: append([]float32(nil), w.Data...)}
+	}
+	return r, nil
+}
+
+const headWeightName = "output.weight"
+
+func headWeight(m Model) *tensor.Param {
+	for _, p := range m.Params() {
+		if p.Name == headWeightName {
+			return p
+		}
+	}
+	return nil
+}
+
+// noiseTargets are the parameters a strategy perturbs: the head (output.*)
+// for full fine-tuning, every trainable parameter for PEFT.
+func (r *run) noiseTargets(m Model) []*tensor.Param {
+	if r.s.NoiseLayer == "head" {
+		return tensor.SelectParams(m.Params(), tensor.HasPrefix("output."))
+	}
+	return tensor.SelectParams(m.Params(), tensor.Trainable)
+}
+
+func (r *run) event(step int, kind string, scale float64) {
+	r.events = append(r.events, Event{Step: step, Kind: kind, Models: 1 + len(r.members), Scale: scale})
+}
+
+func (r *run) fit(ctx context.Context) error {
+	scaled := r.s.Strategy.NoiseType == "scaled"
+	if m := r.plan.PriorNoise(); m > 0 {
+		Perturb(r.noiseTargets(r.main.m), m, scaled, r.noise)
+		r.event(0, EventNoise, m)
+	}
+	step := 0
+	for epoch := 1; epoch <= r.s.Epochs; epoch++ {
+		perm := r.order.Perm(len(r.train))
+		r.lastEpochLoss, r.lastEpochLossCount = 0, 0
+		for b := range r.perEpoch {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			step++
+			a := r.plan.Next(step, b)
+			if a.Merge {
+				r.merge()
+				r.event(step, EventMembersMerged, 0)
+			}
+			if a.CreateMembers {
+				r.spawn(a.MemberNoise, scaled)
+				r.final = a.FinalEnsemble
+				kind := EventMembersCreated
+				if a.FinalEnsemble {
+					kind = EventFinalEnsembleCreated
+				}
+				r.event(step, kind, a.MemberNoise)
+			}
+			if a.WeightNoise > 0 {
+				Perturb(r.noiseTargets(r.main.m), a.WeightNoise, scaled, r.noise)
+				r.event(step, EventNoise, a.WeightNoise)
+			}
+			opts := StepOptions{Mixout: r.mixout}
+			if a.InputNoise > 0 {
+				opts.PooledNoise, opts.NoiseRNG = a.InputNoise, r.noise
+				opts.BackboneFrozen = !r.s.Strategy.BackboneGrad
+				r.event(step, EventNoise, a.InputNoise)
+			}
+			lo := b * r.s.BatchSize
+			r.fillBatch(perm[lo:min(lo+r.s.BatchSize, len(perm))])
+			r.trainStep(step, epoch, opts)
+			if a.Average {
+				r.average(step)
+			}
+		}
+	}
+	if len(r.members) > 0 && !r.final {
+		// An interpolation still open when training ends is merged (the
+		// reference drops it; a merge is what the strategy intends).
+		r.merge()
+		r.event(step, EventMembersMerged, 0)
+	}
+	return nil
+}
+
+// spawn replaces the members by EnsembleSize-1 perturbed copies of the main model.
+func (r *run) spawn(noise float64, scaled bool) {
+	k := r.s.Strategy.EnsembleSize - 1
+	r.cycle++
+	r.members = r.members[:0]
+	for i := 1; i <= k; i++ {
+		m := r.main.m.Clone()
+		Perturb(r.noiseTargets(m), noise, scaled, r.noise)
+		var opt optim.Optimizer
+		var err error
+		if r.s.Strategy.MemberOptimizer == "copy" {
+			opt, err = r.main.opt.Clone(m.Params())
+		} else {
+			opt, err = optim.New(r.s.Optimizer, m.Params())
+		}
+		if err != nil {
+			panic(fmt.Sprintf("strategy: member optimizer: %v", err)) // same layout as the main model
+		}
+		// Shared (reference): every member restarts the run's dropout stream.
+		dropSeed := r.seeds.ModelRandomness
+		if r.s.Strategy.MemberDropout == "independent" {
+			dropSeed = seeds.Derive(seeds.Derive(r.seeds.ModelRandomness, "cycle", r.cycle), "member", i)
+		}
+		r.members = append(r.members, &trainee{m: m, opt: opt, dropout: seeds.New(dropSeed),
+			constLR: r.s.Strategy.MemberLR == "constant"})
+	}
+}
+
+// merge sets the main model to the exact mean of itself and its members
+// (trainable parameters; frozen ones are equal in every copy) and drops them.
+func (r *run) merge() {
+	keep := tensor.Trainable
+	srcs := [][]*tensor.Param{tensor.SelectParams(r.main.m.Params(), keep)}
+	for _, mb := range r.members {
+		srcs = append(srcs, tensor.SelectParams(mb.m.Params(), keep))
+	}
+	if err := tensor.MeanParams(srcs[0], srcs...); err != nil {
+		panic(fmt.Sprintf("strategy: merge: %v", err))
+	}
+	r.members = r.members[:0]
+}
+
+// average folds the main model into the SWA (equal-weight running mean) or
+// EMA copy, as torch's AveragedModel: the first update copies.
+func (r *run) average(step int) {
+	cur := tensor.SelectParams(r.main.m.Params(), tensor.Trainable)
+	if r.avg == nil {
+		r.avg = r.main.m.Clone()
+		r.averaged = 1
+		r.event(step, EventAveragingStarted, 0)
+		return
+	}
+	avg := tensor.SelectParams(r.avg.Params(), tensor.Trainable)
+	var w float64 // weight of the current model
+	if r.s.Strategy.Name == schedule.EMA {
+		w = 1 - r.s.Strategy.EMADecay
+	} else {
+		w = 1 / float64(r.averaged+1)
+	}
+	for i, p := range avg {
+		src := cur[i].Data
+		for j, a := range p.Data {
+			p.Data[j] = a + float32(w)*(src[j]-a)
+		}
+	}
+	r.averaged++
+}
+
+// trainStep trains the main model and the members on the current batch,
+// concurrently when allowed. Every model has its own workspace, optimizer
+// and dropout stream, so the order of goroutines cannot change a result.
+func (r *run) trainStep(step, epoch int, opts StepOptions) {
+	lr := r.lrs.LR(step - 1)
+	models := append([]*trainee{r.main}, r.members...)
+	one := func(t *trainee, o StepOptions) {
+		tensor.ZeroGrads(t.m.Params())
+		t.lastLoss = t.m.TrainStep(&r.batch, t.dropout, o)
+		l := lr
+		if t.constLR {
+			l = r.s.LR
+		}
+		t.opt.Step(l)
+	}
+	memberOpts := StepOptions{Mixout: r.mixout}
+	if r.s.Parallel > 1 && len(models) > 1 {
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, r.s.Parallel)
+		for i, t := range models {
+			o := memberOpts
+			if i == 0 {
+				o = opts
+			}
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				one(t, o)
+			}()
+		}
+		wg.Wait()
+	} else {
+		for i, t := range models {
+			o := memberOpts
+			if i == 0 {
+				o = opts
+			}
+			one(t, o)
+		}
+	}
+	phase := "single"
+	if len(r.members) > 0 {
+		phase = "multi"
+		if r.final {
+			phase = "final"
+		}
+	}
+	flops := 3 * r.main.m.ForwardFLOPs(r.batch.T) * float64(r.batch.B)
+	for i, t := range models {
+		l := lr
+		if t.constLR {
+			l = r.s.LR
+		}
+		r.steps = append(r.steps, StepLog{Model: i, Step: step, Epoch: epoch, Loss: t.lastLoss, LR: float32(l), Phase: phase})
+	}
+	n := int64(len(models))
+	r.cost.Steps++
+	r.cost.OptimizerSteps += n
+	r.cost.ForwardSamples += n * int64(r.batch.B)
+	r.cost.BackwardSamples += n * int64(r.batch.B)
+	r.cost.TrainFLOPs += float64(n) * flops
+	r.lastEpochLoss += float64(r.main.lastLoss)
+	r.lastEpochLossCount++
+}
+
+// fillBatch pads the samples idx into the run's reused batch buffers.
+func (r *run) fillBatch(idx []int) {
+	fillBatch(&r.batch, r.train, idx, r.s.PadTo, true)
+}
+
+func fillBatch(b *Batch, samples []Sample, idx []int, padTo int, labels bool) {
+	t := padTo
+	if t == 0 {
+		for _, i := range idx {
+			t = max(t, len(samples[i].IDs))
+		}
+	}
+	b.B, b.T = len(idx), t
+	n := b.B * t
+	b.IDs = growInt32(b.IDs, n)
+	b.Mask = growInt32(b.Mask, n)
+	clear(b.IDs)
+	clear(b.Mask)
+	b.Labels = growInt32(b.Labels, b.B)
+	for row, i := range idx {
+		ids := samples[i].IDs
+		if len(ids) > t {
+			ids = ids[:t]
+		}
+		copy(b.IDs[row*t:], ids)
+		for j := range ids {
+			b.Mask[row*t+j] = 1
+		}
+		b.Labels[row] = samples[i].Label
+	}
+	if !labels {
+		b.Labels = nil
+	}
+}
+
+func growInt32(s []int32, n int) []int32 {
+	if cap(s) < n {
+		return make([]int32, n)
+	}
+	return s[:n]
+}
+
+// predict evaluates the voting models on the test set.
+func (r *run) predict(test []Sample) *Outcome {
+	var voters []Model
+	shown := r.main.m
+	switch {
+	case r.final && len(r.members) > 0:
+		voters = []Model{r.main.m}
+		for _, mb := range r.members {
+			voters = append(voters, mb.m)
+		}
+	case r.avg != nil:
+		// SWA/EMA: the averaged model is evaluated (in eval mode, without
+		// dropout: the reference's EMA kept dropout on, bug 9).
+		voters, shown = []Model{r.avg}, r.avg
+	default:
+		voters = []Model{r.main.m}
+	}
+	return r.vote(voters, shown, test)
+}
+
+// vote predicts test with every voter in eval mode; the prediction is the
+// majority vote, ties to the lowest class (a single voter's argmax).
+func (r *run) vote(voters []Model, shown Model, test []Sample) *Outcome {
+	c := voters[0].Classes()
+	o := &Outcome{Classes: c, Steps: r.steps, Events: r.events, Cost: r.cost,
+		Preds: make([]int32, len(test)), Logits: make([][]float32, len(test)),
+		MemberPreds: make([][]int32, len(test)), MemberLogits: make([][]float32, len(test))}
+	if r.lastEpochLossCount > 0 {
+		o.FinalLoss = r.lastEpochLoss / float64(r.lastEpochLossCount)
+	}
+	for i := range test {
+		o.MemberPreds[i] = make([]int32, len(voters))
+		o.MemberLogits[i] = make([]float32, len(voters)*c)
+	}
+	shownIdx := 0
+	for v, m := range voters {
+		if m == shown {
+			shownIdx = v
+		}
+	}
+	var b Batch
+	logits := make([]float32, r.s.EvalBatch*c)
+	idx := make([]int, 0, r.s.EvalBatch)
+	for v, m := range voters {
+		for lo := 0; lo < len(test); lo += r.s.EvalBatch {
+			idx = idx[:0]
+			for i := lo; i < min(lo+r.s.EvalBatch, len(test)); i++ {
+				idx = append(idx, i)
+			}
+			fillBatch(&b, test, idx, r.s.PadTo, false)
+			m.Logits(&b, logits[:b.B*c])
+			for row, i := range idx {
+				l := logits[row*c : (row+1)*c]
+				copy(o.MemberLogits[i][v*c:], l)
+				o.MemberPreds[i][v] = metrics.Argmax(l)
+			}
+		}
+	}
+	counts := make([]int, c)
+	for i := range test {
+		o.Preds[i] = metrics.Vote(o.MemberPreds[i], counts)
+		o.Logits[i] = append([]float32(nil), o.MemberLogits[i][shownIdx*c:(shownIdx+1)*c]...)
+	}
+	o.Cost.InferencePasses = int64(len(test) * len(voters))
+	return o
+}
+
+// Perturb adds noise to every parameter of ps: θ += mult·N(0,1)·scale, where
+// scale is the tensor's standard deviation (unbiased, as torch.std) when
+// scaled, and 1 otherwise. A 1-element tensor has no standard deviation
+// (torch gives NaN, bug 10 of the reference): its scale is |θ| instead.
+// Draws come from rng in parameter order, then element order.
+func Perturb(ps []*tensor.Param, mult float64, scaled bool, rng *rand.Rand) {
+	for _, p := range ps {
+		scale := 1.0
+		if scaled {
+			scale = Std(p.Data)
+		}
+		f := mult * scale
+		for i := range p.Data {
+			p.Data[i] += float32(f * rng.NormFloat64())
+		}
+	}
+}
+
+// Std is the unbiased standard deviation of v, computed in float64; for a
+// single value it is that value's magnitude (see Perturb).
+func Std(v []float32) float64 {
+	switch len(v) {
+	case 0:
+		return 0
+	case 1:
+		return math.Abs(float64(v[0]))
+	}
+	var mean float64
+	for _, x := range v {
+		mean += float64(x)
+	}
+	mean /= float64(len(v))
+	var ss float64
+	for _, x := range v {
+		d := float64(x) - mean
+		ss += d * d
+	}
+	return math.Sqrt(ss / float64(len(v)-1))
+}
