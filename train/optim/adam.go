@@ -1,0 +1,181 @@
+package optim
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/deni-project/deni/train/tensor"
+)
+
+// Adam is torch.optim.Adam (Kind adam: optional L2 weight decay added to the
+// gradient) or torch.optim.AdamW (Kind adamw: decoupled weight decay applied
+// to the parameter before the Adam update). amsgrad and maximize are not
+// supported; the reference code uses neither.
+type Adam struct {
+	cfg    Config
+	params []*tensor.Param
+	state  []adamState
+	steps  int
+}
+
+// adamState is torch's per-parameter state: exp_avg, exp_avg_sq and step.
+// m and v stay nil for a parameter that has never had a gradient, so a frozen
+// backbone costs no optimizer memory; zeros and nil mean the same thing.
+type adamState struct {
+	m, v []float32
+	step int64
+}
+
+var _ Optimizer = (*Adam)(nil)
+
+// NewAdam returns torch.optim.Adam with cfg's hyperparameters over params;
+// cfg.Kind must be adam or adamw.
+func NewAdam(cfg Config, params []*tensor.Param) (*Adam, error) {
+	if cfg.Kind != KindAdam && cfg.Kind != KindAdamW {
+		return nil, fmt.Errorf("NewAdam: kind %q is not adam or adamw", cfg.Kind)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := checkParams(params); err != nil {
+		return nil, err
+	}
+	return newAdam(cfg, params), nil
+}
+
+func newAdam(cfg Config, params []*tensor.Param) *Adam {
+	o := &Adam{cfg: cfg, params: append([]*tensor.Param(nil), params...), state: make([]adamState, len(params))}
+	// Allocate now for every parameter that already has a gradient buffer,
+	// so that Step never allocates in the training loop.
+	for i, p := range params {
+		if p.Grad != nil {
+			o.state[i].alloc(len(p.Data))
+		}
+	}
+	return o
+}
+
+func (s *adamState) alloc(n int) {
+	s.m = make([]float32, n)
+	s.v = make([]float32, n)
+}
+
+// Step applies one Adam(W) update with learning rate lr. The arithmetic is
+// torch 1.13's _single_tensor_adam / _single_tensor_adamw:
+//
+//	adamw:  p = p * (1 - lr*wd)
+//	adam:   g = g + wd*p                       (only if wd != 0)
+//	m = m*beta1 + (1-beta1)*g
+//	v = v*beta2 + (1-beta2)*g*g
+//	denom = sqrt(v) / sqrt(1-beta2^t) + eps
+//	p = p + (-lr/(1-beta1^t)) * m / denom
+//
+// where t is the parameter's own step count (torch counts per parameter).
+// Every "a + alpha*b" is one fused multiply-add, as in torch's CPU kernels.
+func (o *Adam) Step(lr float64) {
+	o.steps++
+	c := &o.cfg
+	beta1, oneMinusBeta1 := float32(c.Beta1), float32(1-c.Beta1)
+	beta2, oneMinusBeta2 := float32(c.Beta2), float32(1-c.Beta2)
+	eps := float32(c.Eps)
+	decoupled := c.Kind == KindAdamW
+	l2 := float32(0)
+	if !decoupled {
+		l2 = float32(c.WeightDecay)
+	}
+	decay := float32(1 - lr*c.WeightDecay)
+	for i, p := range o.params {
+		g := p.Grad
+		if g == nil || len(p.Data) == 0 {
+			continue
+		}
+		st := &o.state[i]
+		if st.m == nil {
+			st.alloc(len(p.Data)) // the parameter was frozen at construction
+		}
+		st.step++
+		t := float64(st.step)
+		// Scalars in float64 as Python computes them, rounded once.
+		bc1 := 1 - math.Pow(c.Beta1, t)
+		bc2 := 1 - math.Pow(c.Beta2, t)
+		negStepSize := float32(-(lr / bc1))
+		bc2Sqrt := float32(math.Sqrt(bc2))
+		data, m, v := p.Data, st.m, st.v
+		_ = g[len(data)-1]
+		_ = m[len(data)-1]
+		_ = v[len(data)-1]
+		for j, x := range data {
+			if decoupled {
+				x = float32(x * decay)
+			}
+			gj := g[j]
+			if l2 != 0 {
+				gj = fma32(l2, x, gj) // grad.add(param, alpha=wd)
+			}
+			// m.mul_(beta1).add_(g, alpha=1-beta1), then
+			// v.mul_(beta2).addcmul_(g, g, value=1-beta2).
+			mj := fma32(oneMinusBeta1, gj, float32(m[j]*beta1))
+			vj := fma32(float32(oneMinusBeta2*gj), gj, float32(v[j]*beta2))
+			m[j], v[j] = mj, vj
+			denom := float32(float32(math.Sqrt(float64(vj)))/bc2Sqrt) + eps
+			data[j] = x + float32(float32(negStepSize*mj)/denom)
+		}
+	}
+}
+
+// Steps returns the number of Step calls since creation or Reset.
+func (o *Adam) Steps() int { return o.steps }
+
+// Reset zeroes the moments and the step counters.
+func (o *Adam) Reset() {
+	o.steps = 0
+	for i := range o.state {
+		st := &o.state[i]
+		clear(st.m)
+		clear(st.v)
+		st.step = 0
+	}
+}
+
+// Params returns the parameters the optimizer updates.
+func (o *Adam) Params() []*tensor.Param { return o.params }
+
+// Config returns the hyperparameters.
+func (o *Adam) Config() Config { return o.cfg }
+
+// Clone returns a copy of the optimizer, state included, bound to params.
+func (o *Adam) Clone(params []*tensor.Param) (Optimizer, error) {
+	if err := matchParams(o.params, params); err != nil {
+		return nil, err
+	}
+	c := &Adam{cfg: o.cfg, params: append([]*tensor.Param(nil), params...), state: make([]adamState, len(params)), steps: o.steps}
+	for i, s := range o.state {
+		c.state[i] = adamState{m: cloneSlice(s.m), v: cloneSlice(s.v), step: s.step}
+		if c.state[i].m == nil && params[i].Grad != nil {
+			c.state[i].alloc(len(params[i].Data))
+		}
+	}
+	return c, nil
+}
+
+// CopyStateFrom overwrites the moments and step counters with src's.
+func (o *Adam) CopyStateFrom(src Optimizer) error {
+	s, ok := src.(*Adam)
+	if !ok {
+		return fmt.Errorf("cannot copy %T state into an Adam optimizer", src)
+	}
+	if s.cfg.Kind != o.cfg.Kind {
+		return fmt.Errorf("cannot copy %s state into %s", s.cfg.Kind, o.cfg.Kind)
+	}
+	if err := matchParams(s.params, o.params); err != nil {
+		return err
+	}
+	o.steps = s.steps
+	for i := range o.state {
+		d, from := &o.state[i], &s.state[i]
+		copyInto(&d.m, from.m)
+		copyInto(&d.v, from.v)
+		d.step = from.step
+	}
+	return nil
+}

@@ -1,0 +1,301 @@
+package optim
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/deni-project/deni/train/tensor"
+)
+
+// TestScheduleValues checks the schedules against values worked out by hand
+// from the HF formulas (independently of the golden file).
+func TestScheduleValues(t *testing.T) {
+	cos := func(x float64) float64 { return 0.5 * (1 + math.Cos(math.Pi*x)) }
+	tests := []struct {
+		name   string
+		total  int
+		warmup int
+		want   map[int]float64 // schedule index → factor
+	}{
+		{"constant", 10, 0, map[int]float64{0: 1, 9: 1, 50: 1}},
+		{"constant_warmup", 20, 2, map[int]float64{0: 0, 1: 0.5, 2: 1, 19: 1}},
+		{"linear", 10, 0, map[int]float64{0: 1, 1: 0.9, 9: 0.1, 10: 0, 11: 0}},
+		{"linear", 1250, 0, map[int]float64{0: 1, 625: 0.5, 1249: 1.0 / 1250}},
+		{"linear_warmup", 20, 2, map[int]float64{0: 0, 1: 0.5, 2: 1, 3: 17.0 / 18, 19: 1.0 / 18, 20: 0}},
+		{"linear_warmup", 1250, 125, map[int]float64{0: 0, 1: 1.0 / 125, 124: 124.0 / 125, 125: 1, 1249: 1.0 / 1125}},
+		{"linear_warmup", 25, 2, map[int]float64{1: 0.5, 2: 1, 24: 1.0 / 23}},
+		{"linear_warmup", 9, 0, map[int]float64{0: 1, 8: 1.0 / 9}},
+		{"cosine", 10, 0, map[int]float64{0: 1, 5: 0.5, 1: cos(0.1), 9: cos(0.9), 10: 0}},
+		{"cosine_warmup", 20, 2, map[int]float64{0: 0, 1: 0.5, 2: 1, 11: 0.5, 19: cos(17.0 / 18)}},
+		{"linear", 0, 0, map[int]float64{0: 0}},
+	}
+	for _, tc := range tests {
+		s, err := NewSchedule(tc.name, 2e-5, tc.total)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Warmup != tc.warmup {
+			t.Errorf("%s/%d: warm-up %d steps, want %d", tc.name, tc.total, s.Warmup, tc.warmup)
+		}
+		for k, want := range tc.want {
+			if got := s.Factor(k); math.Abs(got-want) > 1e-15 {
+				t.Errorf("%s/%d: factor at index %d = %v, want %v", tc.name, tc.total, k, got, want)
+			}
+			if got := s.LR(k); math.Abs(got-2e-5*want) > 1e-20 {
+				t.Errorf("%s/%d: lr at index %d = %v, want %v", tc.name, tc.total, k, got, 2e-5*want)
+			}
+		}
+	}
+}
+
+func TestWarmupSteps(t *testing.T) {
+	// int(num_steps * .1) truncates; float64(n)*0.1 never falls below n/10
+	// for multiples of 10, because float64(0.1) is slightly above 1/10.
+	for n, want := range map[int]int{0: 0, 9: 0, 10: 1, 19: 1, 20: 2, 25: 2, 30: 3, 70: 7, 1140: 114, 1250: 125, 1260: 126, 2500: 250} {
+		if got := WarmupSteps(n, WarmupFraction); got != want {
+			t.Errorf("WarmupSteps(%d) = %d, want %d", n, got, want)
+		}
+	}
+}
+
+func TestNewScheduleErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		base  float64
+		total int
+		msg   string
+	}{
+		{"polynomial", 1e-3, 10, "unknown LR schedule"},
+		{"linear_warmup_warmup", 1e-3, 10, "unknown LR schedule"},
+		{"linear", -1, 10, "learning rate"},
+		{"linear", math.NaN(), 10, "learning rate"},
+		{"linear", 1e-3, -1, "total steps"},
+	} {
+		if _, err := NewSchedule(tc.name, tc.base, tc.total); err == nil || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("NewSchedule(%q, %v, %d) error = %v, want %q", tc.name, tc.base, tc.total, err, tc.msg)
+		}
+	}
+}
+
+func param(name string, data []float32, trainable bool) *tensor.Param {
+	tn := &tensor.Tensor{Shape: []int{len(data)}, Data: append([]float32(nil), data...)}
+	if trainable {
+		tn.Grad = make([]float32, len(data))
+	}
+	return &tensor.Param{Tensor: tn, Name: name, Trainable: trainable}
+}
+
+// TestAdamFirstStep checks Adam's first step against its closed form: with
+// zero moments, m̂ = g and v̂ = g², so the update is -lr·g/(|g|+eps), i.e.
+// about -lr·sign(g) whatever the gradient's scale (and exactly 0 for g = 0).
+func TestAdamFirstStep(t *testing.T) {
+	p := param("w", []float32{1, 1, 1, 1}, true)
+	copy(p.Grad, []float32{1e-3, -5, 0, 123})
+	opt, err := New(Config{Kind: KindAdam, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}, []*tensor.Param{p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.Step(0.1)
+	for i, g := range []float64{1e-3, -5, 0, 123} {
+		want := 1 - 0.1*g/(math.Abs(g)+1e-8)
+		if math.Abs(float64(p.Data[i])-want) > 1e-6 {
+			t.Errorf("w[%d] = %v, want %v", i, p.Data[i], want)
+		}
+	}
+}
+
+// TestAdamWDecoupled checks that AdamW decays the parameter even where the
+// gradient is zero (decoupled), while Adam's L2 decay goes through the
+// adaptive update (so it moves the parameter by about lr, not lr·wd·p).
+func TestAdamWDecoupled(t *testing.T) {
+	for _, tc := range []struct {
+		kind Kind
+		want float64
+	}{
+		{KindAdamW, 2 * (1 - 0.01*0.5)}, // p·(1-lr·wd), then a zero Adam update
+		{KindAdam, 2 - 0.01},            // g = wd·p > 0, first Adam step moves by -lr
+	} {
+		p := param("w", []float32{2}, true)
+		cfg, _ := Defaults(tc.kind)
+		cfg.WeightDecay = 0.5
+		opt, _ := New(cfg, []*tensor.Param{p})
+		opt.Step(0.01)
+		if math.Abs(float64(p.Data[0])-tc.want) > 1e-6 {
+			t.Errorf("%s: p = %v, want %v", tc.kind, p.Data[0], tc.want)
+		}
+	}
+}
+
+// TestSGDMomentumFirstStep: torch initialises the momentum buffer with the
+// first gradient itself (no dampening, not zeros), so step 1 is plain SGD
+// and step 2 uses buf = momentum·g1 + (1-dampening)·g2.
+func TestSGDMomentumFirstStep(t *testing.T) {
+	p := param("w", []float32{0}, true)
+	opt, _ := New(Config{Kind: KindSGD, Momentum: 0.9, Dampening: 0.5}, []*tensor.Param{p})
+	p.Grad[0] = 1
+	opt.Step(0.1)
+	if p.Data[0] != -0.1 {
+		t.Fatalf("after step 1: %v, want -0.1", p.Data[0])
+	}
+	p.Grad[0] = 2
+	opt.Step(0.1)
+	want := -0.1 - 0.1*(0.9*1+0.5*2)
+	if math.Abs(float64(p.Data[0])-want) > 1e-7 {
+		t.Fatalf("after step 2: %v, want %v", p.Data[0], want)
+	}
+}
+
+// TestFrozenSkippedAndLateUnfreeze: a parameter with nil Grad is not
+// touched and has no state; if it gets a gradient later, its state starts
+// fresh (torch's per-parameter step starts at 1 there).
+func TestFrozenSkippedAndLateUnfreeze(t *testing.T) {
+	for _, kind := range []Kind{KindAdam, KindAdamW, KindSGD} {
+		a := param("a", []float32{1, 2}, true)
+		f := param("f", []float32{3, 4}, false)
+		cfg, _ := Defaults(kind)
+		cfg.Momentum = 0.9 * float64(boolInt(kind == KindSGD))
+		opt, _ := New(cfg, []*tensor.Param{a, f})
+		a.Grad[0], a.Grad[1] = 1, -1
+		opt.Step(0.1)
+		opt.Step(0.1)
+		if f.Data[0] != 3 || f.Data[1] != 4 {
+			t.Fatalf("%s: frozen parameter changed: %v", kind, f.Data)
+		}
+		// Unfreeze f: its first update must equal a fresh optimizer's.
+		f.Grad = []float32{0.5, -0.25}
+		ref := param("f", []float32{3, 4}, true)
+		copy(ref.Grad, f.Grad)
+		fresh, _ := New(cfg, []*tensor.Param{ref})
+		opt.Step(0.1)
+		fresh.Step(0.1)
+		if f.Data[0] != ref.Data[0] || f.Data[1] != ref.Data[1] {
+			t.Errorf("%s: late-unfrozen parameter %v, fresh optimizer %v", kind, f.Data, ref.Data)
+		}
+	}
+}
+
+// TestEmptyParam: a parameter with no values (shape [0, n]) is legal and
+// must not break a step.
+func TestEmptyParam(t *testing.T) {
+	for _, kind := range []Kind{KindAdam, KindAdamW, KindSGD} {
+		cfg, _ := Defaults(kind)
+		cfg.Momentum = 0.9 * float64(boolInt(kind == KindSGD))
+		e := &tensor.Param{Tensor: &tensor.Tensor{Shape: []int{0, 3}, Data: []float32{}, Grad: []float32{}}, Name: "e"}
+		a := param("a", []float32{1}, true)
+		a.Grad[0] = 1
+		opt, err := New(cfg, []*tensor.Param{e, a})
+		if err != nil {
+			t.Fatal(err)
+		}
+		opt.Step(0.1)
+		if a.Data[0] >= 1 {
+			t.Errorf("%s: parameter after an empty one not updated", kind)
+		}
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func TestStepAllocatesNothing(t *testing.T) {
+	for _, cfg := range []Config{
+		{Kind: KindAdam, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.1},
+		{Kind: KindAdamW, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.01},
+		{Kind: KindSGD, Momentum: 0.9, Nesterov: true, WeightDecay: 0.1},
+		{Kind: KindSGD},
+	} {
+		ps := []*tensor.Param{param("a", make([]float32, 100), true), param("f", make([]float32, 10), false), param("b", make([]float32, 7), true)}
+		for _, p := range ps {
+			for i := range p.Grad {
+				p.Grad[i] = float32(i%5) - 2
+			}
+		}
+		opt, err := New(cfg, ps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := testing.AllocsPerRun(20, func() { opt.Step(1e-3) }); n != 0 {
+			t.Errorf("%s: Step allocates %v times per call", cfg.Kind, n)
+		}
+	}
+}
+
+func TestCloneAndCopyErrors(t *testing.T) {
+	a := []*tensor.Param{param("x", []float32{1, 2}, true), param("y", []float32{3}, true)}
+	cfg, _ := Defaults(KindAdam)
+	opt, _ := New(cfg, a)
+	sgd, _ := New(Config{Kind: KindSGD}, a)
+	adamw, _ := New(Config{Kind: KindAdamW, Beta1: 0.9, Beta2: 0.999}, a)
+	for _, tc := range []struct {
+		name string
+		err  error
+		msg  string
+	}{
+		{"fewer params", cloneErr(opt, a[:1]), "for 2 parameters, got 1"},
+		{"renamed", cloneErr(opt, []*tensor.Param{param("x", []float32{1, 2}, true), param("z", []float32{3}, true)}), `"y", got "z"`},
+		{"reshaped", cloneErr(opt, []*tensor.Param{param("x", []float32{1, 2, 3}, true), param("y", []float32{3}, true)}), "shape [2]"},
+		{"sgd into adam", opt.CopyStateFrom(sgd), "cannot copy *optim.SGD"},
+		{"adam into sgd", sgd.CopyStateFrom(opt), "cannot copy *optim.Adam"},
+		{"adamw into adam", opt.CopyStateFrom(adamw), "cannot copy adamw state into adam"},
+	} {
+		if tc.err == nil || !strings.Contains(tc.err.Error(), tc.msg) {
+			t.Errorf("%s: error %v, want %q", tc.name, tc.err, tc.msg)
+		}
+	}
+}
+
+func cloneErr(o Optimizer, ps []*tensor.Param) error {
+	_, err := o.Clone(ps)
+	return err
+}
+
+func TestConfigErrors(t *testing.T) {
+	good, _ := Defaults(KindAdam)
+	bad := func(f func(*Config)) Config { c := good; f(&c); return c }
+	for _, tc := range []struct {
+		cfg Config
+		msg string
+	}{
+		{Config{Kind: "lamb"}, "unknown optimizer"},
+		{bad(func(c *Config) { c.Beta1 = 1 }), "betas"},
+		{bad(func(c *Config) { c.Eps = -1 }), "eps"},
+		{bad(func(c *Config) { c.WeightDecay = -0.1 }), "weight decay"},
+		{Config{Kind: KindSGD, Nesterov: true}, "nesterov"},
+		{Config{Kind: KindSGD, Momentum: 0.9, Dampening: 0.1, Nesterov: true}, "nesterov"},
+	} {
+		if _, err := New(tc.cfg, nil); err == nil || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("New(%+v) error = %v, want %q", tc.cfg, err, tc.msg)
+		}
+	}
+	if _, err := New(good, []*tensor.Param{nil}); err == nil {
+		t.Error("nil parameter accepted")
+	}
+	if _, err := Defaults("rmsprop"); err == nil {
+		t.Error("Defaults accepted an unknown kind")
+	}
+	if _, err := NewAdam(Config{Kind: KindSGD}, nil); err == nil {
+		t.Error("NewAdam accepted sgd")
+	}
+	if _, err := NewSGD(good, nil); err == nil {
+		t.Error("NewSGD accepted adam")
+	}
+}
+
+func BenchmarkAdamStep(b *testing.B) {
+	// About the size of the encoder's embedding + one layer: 1M values.
+	p := param("w", make([]float32, 1<<20), true)
+	for i := range p.Grad {
+		p.Grad[i] = float32(i%7) - 3
+	}
+	cfg, _ := Defaults(KindAdam)
+	opt, _ := New(cfg, []*tensor.Param{p})
+	b.SetBytes(int64(4 * len(p.Data)))
+	for b.Loop() {
+		opt.Step(1e-3)
+	}
+}
