@@ -4,14 +4,18 @@
 package stages
 
 import (
-	"context"
-	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 
+	"github.com/deni-project/deni/data"
 	"github.com/deni-project/deni/pipeline"
+	"github.com/deni-project/deni/train/models"
 )
 
 // Load reads an experiment file and validates it against what this build
-// knows (datasets, models). dataDir, when not empty, overrides data_dir.
+// knows (datasets, models, custom dataset declarations). dataDir, when not
+// empty, overrides the file's data_dir (the --data-dir flag).
 func Load(path, dataDir string) (*pipeline.Experiment, error) {
 	e, err := pipeline.LoadFile(path)
 	if err != nil {
@@ -20,12 +24,41 @@ func Load(path, dataDir string) (*pipeline.Experiment, error) {
 	if dataDir != "" {
 		e.DataDir = dataDir
 	}
+	if e.DataDir, err = resolveDataDir(e.DataDir, filepath.Dir(path)); err != nil {
+		return nil, err
+	}
+	if !models.Known(e.Model) {
+		return nil, fmt.Errorf("%s: unknown model %q (known: %v)", path, e.Model, models.Names)
+	}
+	for _, d := range e.Datasets {
+		if d.Custom() {
+			if err := customOf(d).Validate(); err != nil {
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+			continue
+		}
+		if _, err := data.Lookup(d.Name); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
 	return e, nil
 }
 
-// NewRunner returns the runner that trains and evaluates the runs of e.
-func NewRunner(e *pipeline.Experiment) pipeline.Runner {
-	return pipeline.RunnerFunc(func(ctx context.Context, r pipeline.Run) (*pipeline.Result, error) {
-		return nil, errors.New("the training stage is not wired yet")
-	})
+// resolveDataDir makes a relative data directory absolute: relative to the
+// working directory when it exists there, else to the experiment file's folder.
+func resolveDataDir(dir, specDir string) (string, error) {
+	if dir == "" || dir == data.Embedded || filepath.IsAbs(dir) {
+		return dir, nil
+	}
+	for _, base := range []string{".", specDir} {
+		p := filepath.Join(base, dir)
+		if st, err := os.Stat(p); err == nil && st.IsDir() {
+			return filepath.Abs(p)
+		}
+	}
+	return "", fmt.Errorf("data_dir %q is not a folder (looked in the working directory and beside the experiment file); use `embedded` or a folder with the datasets", dir)
+}
+
+func customOf(d pipeline.DatasetSpec) data.Custom {
+	return data.Custom{Name: d.Name, Files: d.Files, Format: d.Format, Text: d.Text, TextPair: d.TextPair, Label: d.Label}
 }

@@ -1,0 +1,179 @@
+package stages
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"sync"
+
+	"github.com/deni-project/deni/data"
+	"github.com/deni-project/deni/pipeline"
+	"github.com/deni-project/deni/pipeline/seeds"
+	"github.com/deni-project/deni/train/metrics"
+	"github.com/deni-project/deni/train/models"
+	"github.com/deni-project/deni/train/optim"
+	"github.com/deni-project/deni/train/strategy"
+	"github.com/deni-project/deni/train/tensor"
+)
+
+// Trainer is the runner of an experiment: for each run it prepares the data
+// (split, labelled selection), encodes it, trains under the run's strategy
+// and turns the outcome into result rows. Datasets, vocabularies and
+// encodings are built once per process and shared by the runs.
+type Trainer struct {
+	e       *pipeline.Experiment
+	baseDir string // custom datasets' relative files are resolved against it
+
+	mu       sync.Mutex
+	prepared map[string]*preparedData
+}
+
+// preparedData is a dataset with its model factory and encoded rows.
+type preparedData struct {
+	once    sync.Once
+	err     error
+	ds      *data.Dataset
+	factory *models.Factory
+	encoded [][]int32 // every row, encoded to maxLen
+	maxLen  int
+}
+
+// NewRunner returns the runner that trains and evaluates the runs of e.
+func NewRunner(e *pipeline.Experiment) pipeline.Runner {
+	base := "."
+	if e.File != "" {
+		base = filepath.Dir(e.File)
+	}
+	return &Trainer{e: e, baseDir: base, prepared: map[string]*preparedData{}}
+}
+
+func (t *Trainer) dataset(ctx context.Context, r pipeline.Run) (*preparedData, error) {
+	key := fmt.Sprintf("%s|%s|%d", r.Dataset.Name, r.Model, r.MaxLen)
+	t.mu.Lock()
+	p, ok := t.prepared[key]
+	if !ok {
+		p = &preparedData{maxLen: r.MaxLen}
+		t.prepared[key] = p
+	}
+	t.mu.Unlock()
+	p.once.Do(func() {
+		if r.Dataset.Custom() {
+			p.ds, p.err = data.LoadCustom(ctx, customOf(r.Dataset), t.baseDir)
+		} else {
+			p.ds, p.err = data.Load(ctx, r.Dataset.Name, t.e.DataDir)
+		}
+		if p.err != nil {
+			return
+		}
+		p.factory, p.err = models.New(r.Model, p.ds.Texts, models.Options{
+			Classes: p.ds.NumClasses(), MaxLen: r.MaxLen, HeadDropout: t.e.Train.HeadDropout})
+		if p.err != nil {
+			return
+		}
+		p.encoded = make([][]int32, p.ds.Len())
+		for i, s := range p.ds.Texts {
+			p.encoded[i] = p.factory.Encode(s, r.MaxLen)
+		}
+	})
+	return p, p.err
+}
+
+func seedSet(s pipeline.RunSeeds) seeds.Set {
+	set := seeds.Set{}
+	for _, f := range seeds.Factors {
+		set[f] = s.Of(f)
+	}
+	return set
+}
+
+// Run trains and evaluates one run.
+func (t *Trainer) Run(ctx context.Context, r pipeline.Run) (*pipeline.Result, error) {
+	p, err := t.dataset(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	part, err := data.Prepare(p.ds, seedSet(r.Seeds), r.Train.Labelled)
+	if err != nil {
+		return nil, err
+	}
+	if r.Augment.Method != "none" {
+		return nil, fmt.Errorf("augmentation %q is not available in this build", r.Augment.Method)
+	}
+	samples := func(idx []int) []strategy.Sample {
+		out := make([]strategy.Sample, len(idx))
+		for i, j := range idx {
+			out[i] = strategy.Sample{IDs: p.encoded[j], Label: int32(p.ds.Labels[j])}
+		}
+		return out
+	}
+	train, test := samples(part.Labelled.Indices), samples(part.Test)
+
+	tr := r.Train
+	lr := tr.LR
+	if lr == 0 {
+		lr = p.factory.DefaultLR
+	}
+	ocfg, err := optim.Defaults(optim.Kind(tr.Optimizer))
+	if err != nil {
+		return nil, err
+	}
+	if tr.Optimizer != "adamw" || tr.WeightDecay != 0 {
+		ocfg.WeightDecay = tr.WeightDecay
+	}
+	noiseLayer := r.Strategy.NoiseLayer
+	if noiseLayer == "auto" {
+		noiseLayer = "head" // full fine-tuning; PEFT methods perturb every trainable parameter
+		if r.Tuning != "full" {
+			noiseLayer = "trainable"
+		}
+	}
+	padTo := 0
+	if tr.Padding == "max_length" {
+		padTo = r.MaxLen
+	}
+	setup := strategy.Setup{
+		Strategy: r.Strategy, Epochs: tr.Epochs, BatchSize: tr.BatchSize, EvalBatch: tr.EvalBatchSize,
+		LR: lr, Optimizer: ocfg, Schedule: tr.Schedule, NoiseLayer: noiseLayer, PadTo: padTo,
+		Seeds: strategy.Seeds{SampleOrder: r.Seeds.SampleOrder, ModelInit: r.Seeds.ModelInit,
+			ModelRandomness: r.Seeds.ModelRandomness, Noise: r.Seeds.Noise},
+		Parallel: runtime.GOMAXPROCS(0),
+	}
+	out, err := strategy.Train(ctx, setup, p.factory.NewModel, train, test)
+	if err != nil {
+		return nil, err
+	}
+	return result(r, p, part, out, setup), nil
+}
+
+func result(r pipeline.Run, p *preparedData, part *data.Partition, o *strategy.Outcome, s strategy.Setup) *pipeline.Result {
+	labels := make([]int32, len(part.Test))
+	for i, j := range part.Test {
+		labels[i] = int32(p.ds.Labels[j])
+	}
+	res := &pipeline.Result{Run: pipeline.RunRow{
+		MacroF1:  metrics.MacroF1(labels, o.Preds, o.Classes),
+		Accuracy: metrics.Accuracy(labels, o.Preds),
+		Classes:  int32(o.Classes), NTrain: int32(len(part.Labelled.Indices)), NTest: int32(len(part.Test)),
+		Members: int32(len(o.MemberPreds[0])), Epochs: int32(s.Epochs), BatchSize: int32(s.BatchSize),
+		MaxLen: int32(r.MaxLen), LR: s.LR, Optimizer: string(s.Optimizer.Kind),
+		Steps: o.Cost.Steps, OptimizerSteps: o.Cost.OptimizerSteps, ForwardSamples: o.Cost.ForwardSamples,
+		BackwardSamples: o.Cost.BackwardSamples, TrainFLOPs: o.Cost.TrainFLOPs,
+		InferencePasses: o.Cost.InferencePasses, FinalLoss: o.FinalLoss, BLAS: tensor.BLASName() + "/" + tensor.SIMD(),
+	}}
+	for i, j := range part.Test {
+		res.Predictions = append(res.Predictions, pipeline.PredictionRow{
+			RunID: r.ID, Sample: int32(i), SampleID: p.ds.IDs[j], Label: labels[i], Pred: o.Preds[i],
+			Logits: o.Logits[i], MemberPreds: o.MemberPreds[i], MemberLogits: o.MemberLogits[i]})
+	}
+	res.Steps = make([]pipeline.StepRow, len(o.Steps))
+	for i, st := range o.Steps {
+		res.Steps[i] = pipeline.StepRow{RunID: r.ID, Model: int32(st.Model), Step: int32(st.Step),
+			Epoch: int32(st.Epoch), Loss: st.Loss, LR: st.LR, Phase: st.Phase}
+	}
+	for _, ev := range o.Events {
+		res.Events = append(res.Events, pipeline.EventRow{RunID: r.ID, Step: int32(ev.Step), Kind: ev.Kind,
+			Models: int32(ev.Models), Scale: ev.Scale})
+	}
+	return res
+}

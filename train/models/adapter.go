@@ -1,0 +1,137 @@
+package models
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/deni-project/deni/train/nn"
+	"github.com/deni-project/deni/train/strategy"
+	"github.com/deni-project/deni/train/tensor"
+)
+
+// bert adapts an nn.BERT classifier to what the strategies ask of a model:
+// per-step options (input noise on the pooled output, a frozen backbone,
+// mixout of the head) on top of the plain training step.
+type bert struct {
+	m      *nn.BERT
+	trainG *tensor.Graph
+	evalG  *tensor.Graph
+	mix    mixoutOp
+}
+
+// Wrap returns m as a strategy.Model.
+func Wrap(m *nn.BERT) strategy.Model {
+	b := &bert{m: m, trainG: tensor.NewGraph(), evalG: tensor.NewGraph()}
+	b.evalG.SetNoGrad(true)
+	return b
+}
+
+func (b *bert) Params() []*tensor.Param { return b.m.Params() }
+func (b *bert) Classes() int            { return b.m.NumClasses() }
+func (b *bert) Clone() strategy.Model   { return Wrap(b.m.Clone().(*nn.BERT)) }
+
+func batchOf(s *strategy.Batch) nn.Batch {
+	return nn.Batch{IDs: s.IDs, Mask: s.Mask, B: s.B, T: s.T}
+}
+
+// pooled runs the backbone: embeddings, encoder, tanh pooler over [CLS].
+func (b *bert) pooled(g *tensor.Graph, nb nn.Batch, train bool, rng *rand.Rand) *tensor.Tensor {
+	x := b.m.Embeddings.Forward(g, nb, train, rng)
+	x = b.m.Encoder.Forward(g, x, nb.Mask, train, rng)
+	return b.m.Pooler.Forward(g, x)
+}
+
+func (b *bert) TrainStep(s *strategy.Batch, dropout *rand.Rand, o strategy.StepOptions) float32 {
+	g := b.trainG
+	g.Reset()
+	nb := batchOf(s)
+	// A frozen backbone records no tape and gets no gradient: only the head
+	// learns from this step (the reference's input-noise steps).
+	g.SetNoGrad(o.BackboneFrozen)
+	pooled := b.pooled(g, nb, true, dropout)
+	g.SetNoGrad(false)
+	if o.PooledNoise > 0 {
+		noise := g.NewTensor(false, pooled.Shape...)
+		for i := range noise.Data {
+			noise.Data[i] = float32(o.PooledNoise * o.NoiseRNG.NormFloat64())
+		}
+		pooled = g.Add(pooled, noise)
+	}
+	head := &b.m.Head.Output
+	var logits *tensor.Tensor
+	if o.Mixout != nil {
+		// Mixout replaces the head's dropout (the reference sets it to 0).
+		w := b.mix.forward(g, head.Weight.Tensor, o.Mixout, dropout)
+		logits = g.Linear(pooled, w, head.Bias.Tensor)
+	} else {
+		logits = b.m.Head.Forward(g, pooled, true, dropout)
+	}
+	loss := g.CrossEntropy(logits, s.Labels)
+	g.Backward(loss)
+	return loss.Data[0]
+}
+
+func (b *bert) Logits(s *strategy.Batch, out []float32) {
+	g := b.evalG
+	g.Reset()
+	logits := b.m.Head.Forward(g, b.pooled(g, batchOf(s), false, nil), false, nil)
+	if len(out) != len(logits.Data) {
+		panic(fmt.Sprintf("models: logits buffer of %d for %v", len(out), logits.Shape))
+	}
+	copy(out, logits.Data)
+}
+
+// ForwardFLOPs counts the multiply-adds (×2) of one sample's forward pass of
+// t tokens: per layer the Q, K, V and output projections (4·H²), the
+// feed-forward (2·H·I) and attention scores and mixing (2·t·H) per token;
+// then the pooler and the head.
+func (b *bert) ForwardFLOPs(t int) float64 {
+	c := b.m.Cfg
+	h, i, l := float64(c.HiddenSize), float64(c.IntermediateSize), float64(c.NumHiddenLayers)
+	tt := float64(t)
+	perToken := l * (4*h*h + 2*h*i + 2*tt*h)
+	return 2*tt*perToken + 2*h*h + 2*h*float64(c.NumLabels)
+}
+
+// mixoutOp computes the mixed head weight W' = T + m⊙(W−T)/(1−p), with one
+// Bernoulli(1−p) keep-mask entry per input feature shared by every output row
+// (Lee et al.'s MixLinear), and sends W' 's gradient back to W.
+type mixoutOp struct {
+	w, mixed *tensor.Tensor
+	mask     []float32 // per input feature: 1/(1-p) kept, 0 mixed out
+}
+
+func (o *mixoutOp) forward(g *tensor.Graph, w *tensor.Tensor, mx *strategy.Mixout, rng *rand.Rand) *tensor.Tensor {
+	out, in := w.Shape[0], w.Shape[1]
+	if cap(o.mask) < in {
+		o.mask = make([]float32, in)
+	}
+	o.mask = o.mask[:in]
+	keep := float32(1 / (1 - mx.P))
+	for j := range o.mask {
+		o.mask[j] = 0
+		if rng.Float64() >= mx.P {
+			o.mask[j] = keep
+		}
+	}
+	o.w = w
+	o.mixed = g.NewTensor(w.Grad != nil, out, in)
+	for k := range out {
+		for j := range in {
+			t := mx.Target[k*in+j]
+			o.mixed.Data[k*in+j] = t + o.mask[j]*(w.Data[k*in+j]-t)
+		}
+	}
+	if o.mixed.Grad != nil {
+		g.Record(o) // recorded before the Linear that reads W', so its backward runs after
+	}
+	return o.mixed
+}
+
+// Backward adds dL/dW = m⊙dL/dW' to W's gradient.
+func (o *mixoutOp) Backward() {
+	in := len(o.mask)
+	for i, gv := range o.mixed.Grad {
+		o.w.Grad[i] += o.mask[i%in] * gv
+	}
+}

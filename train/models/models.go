@@ -1,0 +1,137 @@
+// Package models builds the encoders deni fine-tunes: it turns a model name
+// and a dataset's texts into a tokenizer and a factory of fresh models that
+// the strategies train.
+package models
+
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+
+	"github.com/deni-project/deni/train/nn"
+	"github.com/deni-project/deni/train/strategy"
+	"github.com/deni-project/deni/train/text"
+)
+
+// GloveMini is the embedded default model: a 2-layer BERT-layout encoder
+// (hidden 100, 4 heads, FFN 400) whose word embeddings start from GloVe 6B
+// 100d vectors; everything else is drawn from the model_init stream.
+const GloveMini = "glove-mini"
+
+// Names lists the models this build can construct.
+var Names = []string{GloveMini}
+
+// Known reports whether name is a model of this build.
+func Known(name string) bool { return name == GloveMini }
+
+//go:embed embedded/glove-trec.100d.txt.gz
+var embeddedGloVe []byte
+
+var (
+	embeddedOnce sync.Once
+	embeddedVecs *text.Embeddings
+	embeddedErr  error
+)
+
+// EmbeddedGloVe returns the GloVe subset compiled into the binary: every
+// word of the embedded TREC dataset that GloVe knows (8,290 words).
+func EmbeddedGloVe() (*text.Embeddings, error) {
+	embeddedOnce.Do(func() {
+		embeddedVecs, embeddedErr = text.ReadGloVe(bytes.NewReader(embeddedGloVe), nil)
+	})
+	return embeddedVecs, embeddedErr
+}
+
+// Options configure a model for one dataset.
+type Options struct {
+	Classes     int
+	MaxLen      int     // longest encoded sequence (with [CLS] and [SEP])
+	HeadDropout float64 // the paper's 0.3
+	// Vectors are the pre-trained word vectors (nil: the embedded subset).
+	Vectors *text.Embeddings
+}
+
+// Factory makes fresh models of one configuration and encodes text for them.
+type Factory struct {
+	Name      string
+	Config    nn.Config
+	Vocab     *text.Vocab
+	DefaultLR float64
+	Coverage  float64 // share of the corpus' tokens with a pre-trained vector
+
+	table   []float32 // pre-trained rows of the word embeddings
+	missing map[int32]bool
+}
+
+// New builds a factory for model name, with a vocabulary built from the
+// dataset's texts (all rows, so every run of the dataset shares it).
+func New(name string, texts []string, o Options) (*Factory, error) {
+	if name != GloveMini {
+		return nil, fmt.Errorf("unknown model %q (known: %v)", name, Names)
+	}
+	vecs := o.Vectors
+	if vecs == nil {
+		var err error
+		if vecs, err = EmbeddedGloVe(); err != nil {
+			return nil, fmt.Errorf("embedded GloVe vectors: %w", err)
+		}
+	}
+	if vecs.Dim != 100 {
+		return nil, fmt.Errorf("%s needs 100-dimensional word vectors, got %d", name, vecs.Dim)
+	}
+	// Words GloVe lacks but the corpus uses twice or more get a random row
+	// rather than [UNK] ("a", "'s" and single letters are not in the subset).
+	vocab := text.BuildVocab(texts, text.VocabOptions{Known: vecs.Has, KeepUnknown: 2})
+	table, missing := vecs.Table(vocab)
+	f := &Factory{
+		Name: name, Vocab: vocab, DefaultLR: 1e-3, table: table, missing: map[int32]bool{},
+		Config: nn.Config{
+			VocabSize: vocab.Len(), HiddenSize: 100, NumHiddenLayers: 2, NumAttentionHeads: 4,
+			IntermediateSize: 400, HiddenAct: "gelu", HiddenDropoutProb: 0.1, AttentionProbsDropoutProb: 0.1,
+			MaxPositionEmbeddings: max(64, o.MaxLen), TypeVocabSize: 2, LayerNormEps: 1e-12,
+			InitializerRange: 0.02, PadTokenID: int(text.PadID),
+			NumLabels: o.Classes, HeadDropout: o.HeadDropout, HeadInit: "torch",
+		},
+	}
+	for _, id := range missing {
+		f.missing[id] = true
+	}
+	known, total := 0, 0
+	var toks []string
+	for _, t := range texts {
+		toks = text.AppendTokens(toks[:0], t)
+		for _, tok := range toks {
+			total++
+			if vecs.Has(tok) {
+				known++
+			}
+		}
+	}
+	if total > 0 {
+		f.Coverage = float64(known) / float64(total)
+	}
+	return f, f.Config.Validate()
+}
+
+// Encode tokenizes text into ids with [CLS] … [SEP], truncated to maxLen.
+func (f *Factory) Encode(s string, maxLen int) []int32 { return f.Vocab.Encode(s, maxLen) }
+
+// NewModel builds a fresh model: random weights from init, then the GloVe
+// rows copied over the word embeddings (the draws happen for every row, so
+// the stream's use does not depend on the vocabulary's coverage).
+func (f *Factory) NewModel(init *rand.Rand) (strategy.Model, error) {
+	m, err := nn.NewBERT(f.Config, init)
+	if err != nil {
+		return nil, err
+	}
+	w := m.Embeddings.Word.Weight.Data
+	h := f.Config.HiddenSize
+	for id := range int32(f.Vocab.Len()) {
+		if !f.missing[id] {
+			copy(w[int(id)*h:(int(id)+1)*h], f.table[int(id)*h:(int(id)+1)*h])
+		}
+	}
+	return Wrap(m), nil
+}

@@ -1,0 +1,137 @@
+package nn
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/deni-project/deni/train/tensor"
+)
+
+// BERT is a BERT encoder with the paper's classifier head: embeddings
+// (word + learned position + token type, LayerNorm, dropout), post-LN
+// encoder layers, a tanh pooler over the first token, and
+// Dropout(HeadDropout) → Linear.
+type BERT struct {
+	Cfg        Config
+	Embeddings Embeddings
+	Encoder    Encoder
+	Pooler     Pooler
+	Head       ClassifierHead
+
+	reg    Registry
+	trainG *tensor.Graph
+	evalG  *tensor.Graph
+}
+
+// NewBERT builds a BERT classifier for a valid config and draws its initial
+// weights from init (normal(0, initializer_range) for Linear and Embedding
+// weights, zero biases, LayerNorm 1/0, the head as HeadInit says), in the
+// order of Params. With a nil init no draw is made: random weights are zero,
+// LayerNorm weights one (load a checkpoint, then InitParams what it lacks).
+func NewBERT(cfg Config, init *rand.Rand) (*BERT, error) {
+	m, err := newBERT(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if init != nil {
+		m.reg.Init(init)
+	}
+	return m, nil
+}
+
+// InitParams re-initialises the parameters selected by keep (all when nil)
+// from init, in Params order, as NewBERT would.
+func (m *BERT) InitParams(init *rand.Rand, keep func(*tensor.Param) bool) {
+	m.reg.InitSelected(init, keep)
+}
+
+// newBERT builds the structure with deterministic (non-random) weights.
+func newBERT(c Config) (*BERT, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	m := &BERT{Cfg: c, trainG: tensor.NewGraph(), evalG: tensor.NewGraph()}
+	m.evalG.SetNoGrad(true)
+	r := &m.reg
+	m.Embeddings = NewEmbeddings(r, "embeddings", c)
+	m.Encoder = NewEncoder(r, "encoder", c)
+	m.Pooler = Pooler{Dense: NewLinear(r, "pooler.dense", c.HiddenSize, c.HiddenSize, c.InitializerRange, false)}
+	m.Head = NewClassifierHead(r, c)
+	return m, nil
+}
+
+// Params lists the parameters in HF order, the head ("output.*") last.
+func (m *BERT) Params() []*tensor.Param { return m.reg.Params() }
+
+// NumClasses is the number of labels of the head.
+func (m *BERT) NumClasses() int { return m.Cfg.NumLabels }
+
+// Clone returns a copy with the same weights and trainability and fresh
+// workspaces.
+func (m *BERT) Clone() Model {
+	c, err := newBERT(m.Cfg)
+	if err != nil {
+		panic(err) // m.Cfg was valid when m was built
+	}
+	for i, p := range c.Params() {
+		src := m.Params()[i]
+		p.SetTrainable(src.Trainable)
+		copy(p.Data, src.Data)
+	}
+	return c
+}
+
+// Forward records the classifier's forward pass on g and returns the logits
+// [B,C]. The batch must be valid (LossAndGrad and Logits check it); it is
+// referenced, not copied, until g is reset.
+func (m *BERT) Forward(g *tensor.Graph, b Batch, train bool, rng *rand.Rand) *tensor.Tensor {
+	x := m.Embeddings.Forward(g, b, train, rng)
+	x = m.Encoder.Forward(g, x, b.Mask, train, rng)
+	return m.Head.Forward(g, m.Pooler.Forward(g, x), train, rng)
+}
+
+func (m *BERT) check(b Batch) error {
+	return b.check(m.Cfg.VocabSize, m.Cfg.TypeVocabSize, m.Cfg.MaxPositionEmbeddings)
+}
+
+// LossAndGrad runs forward, mean cross-entropy and backward on the model's
+// training workspace; gradients accumulate into the trainable parameters.
+func (m *BERT) LossAndGrad(b Batch, labels []int32, dropout *rand.Rand) (float32, error) {
+	if err := m.check(b); err != nil {
+		return 0, err
+	}
+	if len(labels) != b.B {
+		return 0, fmt.Errorf("nn: %d labels for a batch of %d", len(labels), b.B)
+	}
+	for _, y := range labels {
+		if y < 0 || int(y) >= m.Cfg.NumLabels {
+			return 0, fmt.Errorf("nn: label %d outside [0,%d)", y, m.Cfg.NumLabels)
+		}
+	}
+	if dropout == nil && m.hasDropout() {
+		return 0, fmt.Errorf("nn: training needs a dropout stream")
+	}
+	g := m.trainG
+	g.Reset()
+	loss := g.CrossEntropy(m.Forward(g, b, true, dropout), labels)
+	g.Backward(loss)
+	return loss.Data[0], nil
+}
+
+// Logits runs a forward pass without gradients on the evaluation workspace.
+func (m *BERT) Logits(b Batch, train bool, dropout *rand.Rand) (*tensor.Tensor, error) {
+	if err := m.check(b); err != nil {
+		return nil, err
+	}
+	if train && dropout == nil && m.hasDropout() {
+		return nil, fmt.Errorf("nn: training-mode forward needs a dropout stream")
+	}
+	g := m.evalG
+	g.Reset()
+	return m.Forward(g, b, train, dropout), nil
+}
+
+func (m *BERT) hasDropout() bool {
+	c := m.Cfg
+	return c.HiddenDropoutProb > 0 || c.AttentionProbsDropoutProb > 0 || c.HeadDropout > 0
+}

@@ -1,0 +1,111 @@
+// Package nn holds deni's layers and encoder classifiers, built from the
+// coarse ops of package tensor.
+package nn
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+)
+
+// Config describes a BERT-style encoder classifier. The JSON names are those
+// of a Hugging Face BERT config.json, so a checkpoint's config file loads
+// directly; NumLabels, HeadDropout and HeadInit describe the paper's head.
+type Config struct {
+	VocabSize                 int     `json:"vocab_size"`
+	HiddenSize                int     `json:"hidden_size"`
+	NumHiddenLayers           int     `json:"num_hidden_layers"`
+	NumAttentionHeads         int     `json:"num_attention_heads"`
+	IntermediateSize          int     `json:"intermediate_size"`
+	HiddenAct                 string  `json:"hidden_act"` // "gelu" (erf), "gelu_new"/"gelu_pytorch_tanh" (tanh), "relu"
+	HiddenDropoutProb         float64 `json:"hidden_dropout_prob"`
+	AttentionProbsDropoutProb float64 `json:"attention_probs_dropout_prob"`
+	MaxPositionEmbeddings     int     `json:"max_position_embeddings"`
+	TypeVocabSize             int     `json:"type_vocab_size"` // 0: no token-type embeddings
+	LayerNormEps              float64 `json:"layer_norm_eps"`
+	InitializerRange          float64 `json:"initializer_range"`
+	PadTokenID                int     `json:"pad_token_id"` // its word embedding starts at 0 and gets no gradient; -1: none
+
+	NumLabels   int     `json:"num_labels"`   // classes of the head
+	HeadDropout float64 `json:"head_dropout"` // dropout before the head; the paper uses 0.3
+	// HeadInit is "torch" (PyTorch nn.Linear default, U(±1/√in) for weight
+	// and bias, as the paper's code creates the head) or "bert" (normal
+	// weight, zero bias, as the backbone).
+	HeadInit string `json:"head_init"`
+}
+
+// BertBaseUncased is the bert-base-uncased configuration with the paper's
+// head (Dropout 0.3 → Linear) for numLabels classes.
+func BertBaseUncased(numLabels int) Config {
+	return Config{
+		VocabSize: 30522, HiddenSize: 768, NumHiddenLayers: 12, NumAttentionHeads: 12,
+		IntermediateSize: 3072, HiddenAct: "gelu", HiddenDropoutProb: 0.1, AttentionProbsDropoutProb: 0.1,
+		MaxPositionEmbeddings: 512, TypeVocabSize: 2, LayerNormEps: 1e-12, InitializerRange: 0.02,
+		NumLabels: numLabels, HeadDropout: 0.3, HeadInit: "torch",
+	}
+}
+
+// LoadConfig reads a Hugging Face config.json and sets the head fields.
+// Fields absent from the file keep BERT's defaults.
+func LoadConfig(path string, numLabels int, headDropout float64) (Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, err
+	}
+	c := BertBaseUncased(numLabels)
+	if err := json.Unmarshal(data, &c); err != nil {
+		return Config{}, fmt.Errorf("nn: %s: %w", path, err)
+	}
+	c.NumLabels, c.HeadDropout = numLabels, headDropout
+	return c, c.Validate()
+}
+
+// Activation is the activation function of the feed-forward block.
+type Activation int
+
+// The supported feed-forward activations.
+const (
+	GELU     Activation = iota // exact erf form
+	GELUTanh                   // tanh approximation
+	ReLU
+)
+
+// Activation maps HiddenAct to an Activation.
+func (c Config) Activation() (Activation, error) {
+	switch c.HiddenAct {
+	case "gelu", "gelu_python":
+		return GELU, nil
+	case "gelu_new", "gelu_pytorch_tanh", "gelu_fast":
+		return GELUTanh, nil
+	case "relu":
+		return ReLU, nil
+	}
+	return 0, fmt.Errorf("nn: unsupported hidden_act %q", c.HiddenAct)
+}
+
+// Validate reports the first inconsistency of c.
+func (c Config) Validate() error {
+	switch {
+	case c.VocabSize <= 0, c.HiddenSize <= 0, c.NumHiddenLayers < 0, c.IntermediateSize <= 0,
+		c.MaxPositionEmbeddings <= 0, c.TypeVocabSize < 0:
+		return fmt.Errorf("nn: config sizes must be positive: %+v", c)
+	case c.NumAttentionHeads <= 0 || c.HiddenSize%c.NumAttentionHeads != 0:
+		return fmt.Errorf("nn: hidden_size %d is not a multiple of num_attention_heads %d", c.HiddenSize, c.NumAttentionHeads)
+	case c.NumLabels < 1:
+		return fmt.Errorf("nn: num_labels must be at least 1, got %d", c.NumLabels)
+	case !prob(c.HiddenDropoutProb) || !prob(c.AttentionProbsDropoutProb) || !prob(c.HeadDropout):
+		return fmt.Errorf("nn: dropout probabilities must be in [0,1)")
+	case c.LayerNormEps <= 0:
+		return fmt.Errorf("nn: layer_norm_eps must be positive")
+	case c.InitializerRange < 0:
+		return fmt.Errorf("nn: initializer_range must be non-negative")
+	case c.PadTokenID >= c.VocabSize:
+		return fmt.Errorf("nn: pad_token_id %d outside the vocabulary", c.PadTokenID)
+	case c.HeadInit != "" && c.HeadInit != "torch" && c.HeadInit != "bert":
+		return fmt.Errorf("nn: head_init must be \"torch\" or \"bert\", got %q", c.HeadInit)
+	}
+	_, err := c.Activation()
+	return err
+}
+
+func prob(p float64) bool { return p >= 0 && p < 1 }

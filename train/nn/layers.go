@@ -1,0 +1,341 @@
+package nn
+
+import (
+	"math"
+	"math/rand/v2"
+	"strconv"
+
+	"github.com/deni-project/deni/train/tensor"
+)
+
+// initKind says how a parameter is initialised.
+type initKind uint8
+
+const (
+	initNormal  initKind = iota // N(0, scale²)
+	initZeros                   // 0
+	initOnes                    // 1
+	initUniform                 // U(−scale, scale)
+)
+
+// Registry collects a model's parameters in creation order, which is both
+// the order of Params() and the order in which the init stream is consumed.
+type Registry struct {
+	params []*tensor.Param
+	kinds  []initKind
+	scales []float64
+	pads   []int // row zeroed after init (embedding padding_idx), or -1
+}
+
+func (r *Registry) add(name string, kind initKind, scale float64, shape ...int) *tensor.Param {
+	p := tensor.NewParam(name, true, shape...)
+	if kind == initOnes { // constant inits hold even before (or without) Init
+		for i := range p.Data {
+			p.Data[i] = 1
+		}
+	}
+	r.params = append(r.params, p)
+	r.kinds = append(r.kinds, kind)
+	r.scales = append(r.scales, scale)
+	r.pads = append(r.pads, -1)
+	return p
+}
+
+// Params returns the registered parameters in creation order.
+func (r *Registry) Params() []*tensor.Param { return r.params }
+
+// Init draws every parameter's initial values from rng, in creation order.
+func (r *Registry) Init(rng *rand.Rand) { r.InitSelected(rng, nil) }
+
+// InitSelected initialises only the parameters for which keep is true (all
+// when keep is nil), in creation order; the others keep their values and
+// consume no draws. After loading a pretrained backbone, this initialises
+// the new head from the model_init stream alone.
+func (r *Registry) InitSelected(rng *rand.Rand, keep func(*tensor.Param) bool) {
+	for i, p := range r.params {
+		if keep != nil && !keep(p) {
+			continue
+		}
+		s := r.scales[i]
+		switch r.kinds[i] {
+		case initNormal:
+			for j := range p.Data {
+				p.Data[j] = float32(rng.NormFloat64() * s)
+			}
+		case initUniform:
+			for j := range p.Data {
+				p.Data[j] = float32((2*rng.Float64() - 1) * s)
+			}
+		case initZeros:
+			clear(p.Data)
+		case initOnes:
+			for j := range p.Data {
+				p.Data[j] = 1
+			}
+		}
+		if pad := r.pads[i]; pad >= 0 {
+			h := p.Shape[1]
+			clear(p.Data[pad*h : (pad+1)*h])
+		}
+	}
+}
+
+// Linear is a dense layer y = x·Wᵀ + b with PyTorch's weight layout
+// (Weight [out,in], Bias [out]; Bias may be nil).
+type Linear struct {
+	Weight, Bias *tensor.Param
+}
+
+// NewLinear registers name.weight [out,in] and name.bias [out],
+// BERT-initialised (normal weight with std, zero bias) or, with torchInit,
+// as PyTorch's nn.Linear default (both U(±1/√in)).
+func NewLinear(r *Registry, name string, in, out int, std float64, torchInit bool) Linear {
+	if torchInit {
+		b := 1 / math.Sqrt(float64(in))
+		return Linear{
+			Weight: r.add(name+".weight", initUniform, b, out, in),
+			Bias:   r.add(name+".bias", initUniform, b, out),
+		}
+	}
+	return Linear{
+		Weight: r.add(name+".weight", initNormal, std, out, in),
+		Bias:   r.add(name+".bias", initZeros, 0, out),
+	}
+}
+
+// Forward maps x [..., in] to [..., out].
+func (l *Linear) Forward(g *tensor.Graph, x *tensor.Tensor) *tensor.Tensor {
+	var b *tensor.Tensor
+	if l.Bias != nil {
+		b = l.Bias.Tensor
+	}
+	return g.Linear(x, l.Weight.Tensor, b)
+}
+
+// Embedding is a lookup table Weight [V,H]; row PadIdx (if ≥ 0) starts at
+// zero and receives no gradient, as nn.Embedding(padding_idx=…).
+type Embedding struct {
+	Weight *tensor.Param
+	PadIdx int
+}
+
+// NewEmbedding registers name.weight [v,h], normal with std; row pad (if ≥ 0)
+// is zeroed and gets no gradient.
+func NewEmbedding(r *Registry, name string, v, h int, std float64, pad int) Embedding {
+	w := r.add(name+".weight", initNormal, std, v, h)
+	r.pads[len(r.pads)-1] = pad
+	return Embedding{Weight: w, PadIdx: pad}
+}
+
+// Forward gathers the rows of ids: out is [len(ids), H].
+func (e *Embedding) Forward(g *tensor.Graph, ids []int32) *tensor.Tensor {
+	return g.EmbeddingPad(e.Weight.Tensor, ids, e.PadIdx)
+}
+
+// LayerNorm normalises over the last axis with affine Weight and Bias [H].
+type LayerNorm struct {
+	Weight, Bias *tensor.Param
+	Eps          float32
+}
+
+// NewLayerNorm registers name.weight (ones) and name.bias (zeros) of size h.
+func NewLayerNorm(r *Registry, name string, h int, eps float64) LayerNorm {
+	return LayerNorm{
+		Weight: r.add(name+".weight", initOnes, 0, h),
+		Bias:   r.add(name+".bias", initZeros, 0, h),
+		Eps:    float32(eps),
+	}
+}
+
+// Forward normalises x [..., H].
+func (l *LayerNorm) Forward(g *tensor.Graph, x *tensor.Tensor) *tensor.Tensor {
+	return g.LayerNorm(x, l.Weight.Tensor, l.Bias.Tensor, l.Eps)
+}
+
+// AddForward normalises x + res (the residual connection), fused.
+func (l *LayerNorm) AddForward(g *tensor.Graph, x, res *tensor.Tensor) *tensor.Tensor {
+	return g.AddLayerNorm(x, res, l.Weight.Tensor, l.Bias.Tensor, l.Eps)
+}
+
+// SelfAttention is BERT's multi-head self-attention (HF "attention.self"):
+// query/key/value projections and scaled dot-product attention over
+// non-padding keys, with dropout on the probabilities.
+type SelfAttention struct {
+	Query, Key, Value Linear
+	Heads             int
+	Dropout           float32
+}
+
+// Forward maps x [B,T,H] to the attention context [B,T,H]; mask is [B·T]
+// (1 token, 0 padding) or nil.
+func (a *SelfAttention) Forward(g *tensor.Graph, x *tensor.Tensor, mask []int32, train bool, rng *rand.Rand) *tensor.Tensor {
+	q := a.Query.Forward(g, x)
+	k := a.Key.Forward(g, x)
+	v := a.Value.Forward(g, x)
+	return g.Attention(q, k, v, mask, a.Heads, a.Dropout, train, rng)
+}
+
+// FeedForward is the position-wise block act(x·W1ᵀ + b1)·W2ᵀ + b2 (HF
+// "intermediate.dense" and "output.dense").
+type FeedForward struct {
+	Intermediate Linear
+	Output       Linear
+	Act          Activation
+}
+
+// Forward maps x [..., H] to [..., H] (before dropout and the residual).
+func (f *FeedForward) Forward(g *tensor.Graph, x *tensor.Tensor) *tensor.Tensor {
+	h := f.Intermediate.Forward(g, x)
+	switch f.Act {
+	case GELU:
+		h = g.GELU(h)
+	case GELUTanh:
+		h = g.GELUTanh(h)
+	case ReLU:
+		h = g.ReLU(h)
+	}
+	return f.Output.Forward(g, h)
+}
+
+// EncoderLayer is a post-LayerNorm transformer layer (BERT):
+// a = LN(x + dropout(dense(attention(x)))); out = LN(a + dropout(ffn(a))).
+type EncoderLayer struct {
+	Attention     SelfAttention
+	AttnOutput    Linear    // attention.output.dense
+	AttnLayerNorm LayerNorm // attention.output.LayerNorm
+	FFN           FeedForward
+	OutLayerNorm  LayerNorm // output.LayerNorm
+	Dropout       float32   // hidden dropout
+}
+
+// NewEncoderLayer registers the parameters of layer prefix (e.g.
+// "encoder.layer.0") with HF names, in HF order. c must be valid.
+func NewEncoderLayer(r *Registry, prefix string, c Config) EncoderLayer {
+	act, _ := c.Activation()
+	h, std := c.HiddenSize, c.InitializerRange
+	l := EncoderLayer{Dropout: float32(c.HiddenDropoutProb)}
+	l.Attention = SelfAttention{
+		Query:   NewLinear(r, prefix+".attention.self.query", h, h, std, false),
+		Key:     NewLinear(r, prefix+".attention.self.key", h, h, std, false),
+		Value:   NewLinear(r, prefix+".attention.self.value", h, h, std, false),
+		Heads:   c.NumAttentionHeads,
+		Dropout: float32(c.AttentionProbsDropoutProb),
+	}
+	l.AttnOutput = NewLinear(r, prefix+".attention.output.dense", h, h, std, false)
+	l.AttnLayerNorm = NewLayerNorm(r, prefix+".attention.output.LayerNorm", h, c.LayerNormEps)
+	l.FFN = FeedForward{
+		Intermediate: NewLinear(r, prefix+".intermediate.dense", h, c.IntermediateSize, std, false),
+		Output:       NewLinear(r, prefix+".output.dense", c.IntermediateSize, h, std, false),
+		Act:          act,
+	}
+	l.OutLayerNorm = NewLayerNorm(r, prefix+".output.LayerNorm", h, c.LayerNormEps)
+	return l
+}
+
+// Forward maps x [B,T,H] to [B,T,H]; mask is [B·T] (1 token, 0 padding) or nil.
+func (l *EncoderLayer) Forward(g *tensor.Graph, x *tensor.Tensor, mask []int32, train bool, rng *rand.Rand) *tensor.Tensor {
+	ctx := l.Attention.Forward(g, x, mask, train, rng)
+	a := g.Dropout(l.AttnOutput.Forward(g, ctx), l.Dropout, train, rng)
+	a = l.AttnLayerNorm.AddForward(g, a, x)
+	f := g.Dropout(l.FFN.Forward(g, a), l.Dropout, train, rng)
+	return l.OutLayerNorm.AddForward(g, f, a)
+}
+
+// Encoder is a stack of encoder layers ("encoder.layer.{i}").
+type Encoder struct {
+	Layers []EncoderLayer
+}
+
+// NewEncoder registers c.NumHiddenLayers layers under prefix ("encoder").
+func NewEncoder(r *Registry, prefix string, c Config) Encoder {
+	var e Encoder
+	for i := 0; i < c.NumHiddenLayers; i++ {
+		e.Layers = append(e.Layers, NewEncoderLayer(r, prefix+".layer."+strconv.Itoa(i), c))
+	}
+	return e
+}
+
+// Forward runs x [B,T,H] through every layer.
+func (e *Encoder) Forward(g *tensor.Graph, x *tensor.Tensor, mask []int32, train bool, rng *rand.Rand) *tensor.Tensor {
+	for i := range e.Layers {
+		x = e.Layers[i].Forward(g, x, mask, train, rng)
+	}
+	return x
+}
+
+// Embeddings is BERT's input block: LN(word + position + token type), then
+// dropout ("embeddings.*").
+type Embeddings struct {
+	Word      Embedding // word_embeddings
+	Position  Embedding // position_embeddings (learned, absolute from 0)
+	TokenType Embedding // token_type_embeddings; nil Weight when there are none
+	LayerNorm LayerNorm
+	Dropout   float32
+
+	positions []int32 // 0, 1, …, max_position_embeddings−1
+	zeroType  []int32 // {0}: the token type of every token when none is given
+}
+
+// NewEmbeddings registers the embedding block under prefix ("embeddings").
+func NewEmbeddings(r *Registry, prefix string, c Config) Embeddings {
+	h, std := c.HiddenSize, c.InitializerRange
+	e := Embeddings{Dropout: float32(c.HiddenDropoutProb), zeroType: []int32{0}}
+	e.Word = NewEmbedding(r, prefix+".word_embeddings", c.VocabSize, h, std, c.PadTokenID)
+	e.Position = NewEmbedding(r, prefix+".position_embeddings", c.MaxPositionEmbeddings, h, std, -1)
+	e.TokenType.PadIdx = -1
+	if c.TypeVocabSize > 0 {
+		e.TokenType = NewEmbedding(r, prefix+".token_type_embeddings", c.TypeVocabSize, h, std, -1)
+	}
+	e.LayerNorm = NewLayerNorm(r, prefix+".LayerNorm", h, c.LayerNormEps)
+	e.positions = make([]int32, c.MaxPositionEmbeddings)
+	for i := range e.positions {
+		e.positions[i] = int32(i)
+	}
+	return e
+}
+
+// Forward embeds a valid batch: out is [B,T,H].
+func (e *Embeddings) Forward(g *tensor.Graph, b Batch, train bool, rng *rand.Rand) *tensor.Tensor {
+	h := e.Word.Weight.Shape[1]
+	x := g.Reshape(e.Word.Forward(g, b.IDs), b.B, b.T, h)
+	x = g.Add(x, e.Position.Forward(g, e.positions[:b.T])) // [T,H] broadcast over B
+	if e.TokenType.Weight != nil {
+		if b.TypeIDs == nil {
+			x = g.Add(x, e.TokenType.Forward(g, e.zeroType)) // [1,H] broadcast
+		} else {
+			x = g.Add(x, g.Reshape(e.TokenType.Forward(g, b.TypeIDs), b.B, b.T, h))
+		}
+	}
+	return g.Dropout(e.LayerNorm.Forward(g, x), e.Dropout, train, rng)
+}
+
+// Pooler is BERT's pooler: tanh(dense(first token)) ("pooler.dense").
+type Pooler struct {
+	Dense Linear
+}
+
+// Forward maps the sequence output [B,T,H] to the pooled output [B,H].
+func (p *Pooler) Forward(g *tensor.Graph, x *tensor.Tensor) *tensor.Tensor {
+	return g.Tanh(p.Dense.Forward(g, g.FirstToken(x)))
+}
+
+// ClassifierHead is the paper's head: Dropout(p) → Linear (modules "dropout"
+// and "output").
+type ClassifierHead struct {
+	Dropout float32
+	Output  Linear
+}
+
+// NewClassifierHead registers "output.weight" and "output.bias" for c.NumLabels
+// classes, initialised as c.HeadInit says.
+func NewClassifierHead(r *Registry, c Config) ClassifierHead {
+	return ClassifierHead{
+		Dropout: float32(c.HeadDropout),
+		Output:  NewLinear(r, "output", c.HiddenSize, c.NumLabels, c.InitializerRange, c.HeadInit != "bert"),
+	}
+}
+
+// Forward maps pooled [B,H] to logits [B,C].
+func (h *ClassifierHead) Forward(g *tensor.Graph, pooled *tensor.Tensor, train bool, rng *rand.Rand) *tensor.Tensor {
+	return h.Output.Forward(g, g.Dropout(pooled, h.Dropout, train, rng))
+}

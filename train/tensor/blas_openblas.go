@@ -1,0 +1,8 @@
+//go:build openblas
+
+package tensor
+
+// The import installs OpenBLAS (cgo) as the blas32 implementation.
+import _ "github.com/deni-project/deni/train/tensor/openblas"
+
+func init() { blasName = "openblas" }

@@ -1,0 +1,175 @@
+#include "textflag.h"
+
+// Constants of the vector exp (Cephes expf, as expf in mathf.go), float32 bits.
+DATA expc<>+0(SB)/4, $0x42b00000  // 88: input clamp above
+DATA expc<>+4(SB)/4, $0xc2ae0000  // -87: input clamp below
+DATA expc<>+8(SB)/4, $0x3fb8aa3b  // log2(e)
+DATA expc<>+12(SB)/4, $0x4b400000 // 1.5·2^23: adding and subtracting it rounds to an integer
+DATA expc<>+16(SB)/4, $0x3f318000 // ln2 high part 0.693359375
+DATA expc<>+20(SB)/4, $0xb95e8083 // ln2 low part -2.12194440e-4
+DATA expc<>+24(SB)/4, $0x39506967 // polynomial 1.9875691500e-4
+DATA expc<>+28(SB)/4, $0x3ab743ce // 1.3981999507e-3
+DATA expc<>+32(SB)/4, $0x3c088908 // 8.3334519073e-3
+DATA expc<>+36(SB)/4, $0x3d2aa9c1 // 4.1665795894e-2
+DATA expc<>+40(SB)/4, $0x3e2aaaaa // 1.6666665459e-1
+DATA expc<>+44(SB)/4, $0x3f000000 // 0.5
+DATA expc<>+48(SB)/4, $0x3f800000 // 1
+DATA expc<>+52(SB)/4, $0x0000007f // exponent bias 127 (int32)
+DATA expc<>+56(SB)/4, $0xbfcc422a // -2·√(2/π)
+DATA expc<>+60(SB)/4, $0xbd922279 // -2·√(2/π)·0.044715
+GLOBL expc<>(SB), RODATA|NOPTR, $64
+
+// EXP8 sets Y0 = exp(Y0) for 8 lanes; clobbers Y1-Y4. Inputs are clamped to
+// [-87, 88] (NaN passes through as NaN). Steps: z = round(x·log2e) by the
+// 1.5·2^23 trick; r = x − z·ln2 (two parts); p = 1 + r + r²·poly(r);
+// result p·2^z with 2^z built in the exponent bits.
+#define EXP8 \
+	VBROADCASTSS expc<>+0(SB), Y1; \
+	VMINPS       Y0, Y1, Y0; \
+	VBROADCASTSS expc<>+4(SB), Y1; \
+	VMAXPS       Y0, Y1, Y0; \
+	VBROADCASTSS expc<>+8(SB), Y1; \
+	VBROADCASTSS expc<>+12(SB), Y2; \
+	VFMADD213PS  Y2, Y0, Y1; \
+	VSUBPS       Y2, Y1, Y1; \
+	VBROADCASTSS expc<>+16(SB), Y2; \
+	VFNMADD231PS Y2, Y1, Y0; \
+	VBROADCASTSS expc<>+20(SB), Y2; \
+	VFNMADD231PS Y2, Y1, Y0; \
+	VBROADCASTSS expc<>+24(SB), Y3; \
+	VBROADCASTSS expc<>+28(SB), Y2; \
+	VFMADD213PS  Y2, Y0, Y3; \
+	VBROADCASTSS expc<>+32(SB), Y2; \
+	VFMADD213PS  Y2, Y0, Y3; \
+	VBROADCASTSS expc<>+36(SB), Y2; \
+	VFMADD213PS  Y2, Y0, Y3; \
+	VBROADCASTSS expc<>+40(SB), Y2; \
+	VFMADD213PS  Y2, Y0, Y3; \
+	VBROADCASTSS expc<>+44(SB), Y2; \
+	VFMADD213PS  Y2, Y0, Y3; \
+	VMULPS       Y0, Y0, Y4; \
+	VFMADD213PS  Y0, Y4, Y3; \
+	VBROADCASTSS expc<>+48(SB), Y2; \
+	VADDPS       Y2, Y3, Y3; \
+	VCVTPS2DQ    Y1, Y1; \
+	VPBROADCASTD expc<>+52(SB), Y2; \
+	VPADDD       Y2, Y1, Y1; \
+	VPSLLD       $23, Y1, Y1; \
+	VMULPS       Y1, Y3, Y0
+
+// func expAVX2(dst, src []float32)
+// dst[i] = exp(src[i]) for the first len(src)&^7 elements.
+TEXT ·expAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), DI
+	MOVQ src_base+24(FP), SI
+	MOVQ src_len+32(FP), CX
+	SHRQ $3, CX
+	JZ   expdone
+
+exploop:
+	VMOVUPS (SI), Y0
+	EXP8
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     exploop
+
+expdone:
+	VZEROUPPER
+	RET
+
+// func geluTanhAVX2(out, sig, x []float32)
+// s = σ(2·√(2/π)(x + 0.044715x³)) = 1/(1 + exp(u)) with u = x·(−2√(2/π) − 2√(2/π)·0.044715·x²);
+// out = x·s, sig = s, for the first len(x)&^7 elements.
+TEXT ·geluTanhAVX2(SB), NOSPLIT, $0-72
+	MOVQ out_base+0(FP), DI
+	MOVQ sig_base+24(FP), DX
+	MOVQ x_base+48(FP), SI
+	MOVQ x_len+56(FP), CX
+	SHRQ $3, CX
+	JZ   geludone
+
+geluloop:
+	VMOVUPS      (SI), Y5          // v
+	VMULPS       Y5, Y5, Y0        // v²
+	VBROADCASTSS expc<>+60(SB), Y1
+	VBROADCASTSS expc<>+56(SB), Y2
+	VFMADD213PS  Y2, Y1, Y0        // v²·k1 + k0
+	VMULPS       Y5, Y0, Y0        // u
+	EXP8
+	VBROADCASTSS expc<>+48(SB), Y2
+	VADDPS       Y2, Y0, Y0        // 1 + e
+	VDIVPS       Y0, Y2, Y0        // s = 1/(1 + e)
+	VMOVUPS      Y0, (DX)
+	VMULPS       Y0, Y5, Y0
+	VMOVUPS      Y0, (DI)
+	ADDQ         $32, SI
+	ADDQ         $32, DX
+	ADDQ         $32, DI
+	DECQ         CX
+	JNZ          geluloop
+
+geludone:
+	VZEROUPPER
+	RET
+
+// func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
+TEXT ·cpuid(SB), NOSPLIT, $0-24
+	MOVL eaxArg+0(FP), AX
+	MOVL ecxArg+4(FP), CX
+	CPUID
+	MOVL AX, eax+8(FP)
+	MOVL BX, ebx+12(FP)
+	MOVL CX, ecx+16(FP)
+	MOVL DX, edx+20(FP)
+	RET
+
+// func xgetbv() (eax uint32)
+TEXT ·xgetbv(SB), NOSPLIT, $0-4
+	MOVL $0, CX
+	XGETBV
+	MOVL AX, eax+0(FP)
+	RET
+
+DATA gelugc<>+0(SB)/4, $0x3fcc422a // 2·√(2/π)
+DATA gelugc<>+4(SB)/4, $0x3e5b33b6 // 6·0.044715·√(2/π)
+GLOBL gelugc<>(SB), RODATA|NOPTR, $8
+
+// func geluTanhGradAVX2(dx, d, sig, x []float32)
+// dx += d·(s + x·s(1−s)·(2√(2/π) + 6·0.044715·√(2/π)·x²)) for the first
+// len(x)&^7 elements, s = sig.
+TEXT ·geluTanhGradAVX2(SB), NOSPLIT, $0-96
+	MOVQ dx_base+0(FP), DI
+	MOVQ d_base+24(FP), R8
+	MOVQ sig_base+48(FP), DX
+	MOVQ x_base+72(FP), SI
+	MOVQ x_len+80(FP), CX
+	SHRQ $3, CX
+	JZ   gradone
+	VBROADCASTSS gelugc<>+0(SB), Y8
+	VBROADCASTSS gelugc<>+4(SB), Y9
+
+gradloop:
+	VMOVUPS      (SI), Y0     // v
+	VMOVUPS      (DX), Y1     // s
+	VMULPS       Y0, Y0, Y2   // v²
+	VFMADD213PS  Y8, Y9, Y2   // du = 6ck·v² + 2k
+	VMOVUPS      Y1, Y3
+	VFNMADD213PS Y1, Y1, Y3   // s − s²
+	VMULPS       Y0, Y3, Y3   // v·s(1−s)
+	VFMADD213PS  Y1, Y2, Y3   // s + v·s(1−s)·du
+	VMOVUPS      (R8), Y4     // d
+	VMOVUPS      (DI), Y5     // dx
+	VFMADD231PS  Y4, Y3, Y5   // dx += d·deriv
+	VMOVUPS      Y5, (DI)
+	ADDQ         $32, SI
+	ADDQ         $32, DX
+	ADDQ         $32, R8
+	ADDQ         $32, DI
+	DECQ         CX
+	JNZ          gradloop
+
+gradone:
+	VZEROUPPER
+	RET
