@@ -68,22 +68,24 @@ func Plan(e *Experiment) []Run {
 	var runs []Run
 	fixed := e.Seeds.FixedFactors()
 	for _, d := range e.Datasets {
-		for _, tuning := range e.Tuning {
-			for _, st := range e.Strategies {
-				for _, aug := range e.Augment {
-					for i := range e.Runs {
-						r := Run{
-							Experiment: e.Name, Dataset: d, Model: e.Model, Tuning: tuning,
-							Strategy: st, Augment: aug, Index: i,
-							Seeds:  runSeeds(e.Seeds.Root, seeds.ForRun(e.Seeds.Root, i, fixed)),
-							Train:  effectiveTrain(e.Train, st, aug),
-							MaxLen: e.Train.MaxLenFor(d.Name),
+		for _, model := range e.Models {
+			for _, tuning := range e.Tuning {
+				for _, st := range e.Strategies {
+					for _, aug := range e.Augment {
+						for i := range e.Runs {
+							r := Run{
+								Experiment: e.Name, Dataset: d, Model: model, Tuning: tuning,
+								Strategy: st, Augment: aug, Index: i,
+								Seeds:  runSeeds(e.Seeds.Root, seeds.ForRun(e.Seeds.Root, i, fixed)),
+								Train:  effectiveTrain(e.Train, st, aug),
+								MaxLen: e.Train.MaxLenFor(d.Name),
+							}
+							r.Train.MaxLen = nil // resolved into MaxLen
+							sum := sha256.Sum256([]byte(r.CanonicalConfig()))
+							r.ID = hex.EncodeToString(sum[:8])
+							r.Position = len(runs)
+							runs = append(runs, r)
 						}
-						r.Train.MaxLen = nil // resolved into MaxLen
-						sum := sha256.Sum256([]byte(r.CanonicalConfig()))
-						r.ID = hex.EncodeToString(sum[:8])
-						r.Position = len(runs)
-						runs = append(runs, r)
 					}
 				}
 			}

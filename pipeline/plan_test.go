@@ -72,3 +72,17 @@ func TestShardsPartitionThePlan(t *testing.T) {
 		}
 	}
 }
+
+func TestPlanExpandsModels(t *testing.T) {
+	e, err := Parse("m.yaml", []byte("name: m\ndatasets: [trec, sst2]\nmodel: [glove-mini, glove-mean]\nstrategies: [default]\nruns: 3\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := Plan(e)
+	if len(runs) != 2*2*3 || runs[0].Model != "glove-mini" || runs[3].Model != "glove-mean" || runs[6].Dataset.Name != "sst2" {
+		t.Fatalf("%d runs; first models %s %s", len(runs), runs[0].Model, runs[3].Model)
+	}
+	if _, err := Parse("m.yaml", []byte("name: m\ndatasets: [trec]\nmodel: [a, a]\nstrategies: [default]\n")); err == nil {
+		t.Fatal("a model listed twice is accepted")
+	}
+}

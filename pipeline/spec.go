@@ -24,7 +24,7 @@ type Experiment struct {
 	Name       string            `yaml:"name"`
 	DataDir    string            `yaml:"data_dir"` // "embedded" or a folder
 	Datasets   []DatasetSpec     `yaml:"datasets"`
-	Model      string            `yaml:"model"`
+	Models     []string          `yaml:"-"` // key `model`: one name or a list
 	Tuning     []string          `yaml:"tuning"`
 	Strategies []schedule.Params `yaml:"-"` // decoded by hand: a name or a mapping
 	Augment    []AugmentSpec     `yaml:"augment"`
@@ -134,7 +134,7 @@ var (
 func defaults() Experiment {
 	return Experiment{
 		DataDir: "embedded",
-		Model:   "glove-mini",
+		Models:  []string{"glove-mini"},
 		Tuning:  []string{"full"},
 		Augment: []AugmentSpec{{Method: "none"}},
 		Runs:    20,
@@ -173,7 +173,7 @@ func Parse(file string, b []byte) (*Experiment, error) {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	root := doc.Content[0]
-	top := append(yamlKeys(reflect.TypeFor[Experiment]()), "strategies")
+	top := append(yamlKeys(reflect.TypeFor[Experiment]()), "strategies", "model")
 	if err := checkKeys(file, root, "the experiment", top); err != nil {
 		return nil, err
 	}
@@ -185,7 +185,7 @@ func Parse(file string, b []byte) (*Experiment, error) {
 			strategies = v
 			continue
 		}
-		if k.Value == "augment" || k.Value == "datasets" {
+		if k.Value == "augment" || k.Value == "datasets" || k.Value == "model" {
 			continue // entries may be plain names; decoded below
 		}
 		f := fieldByTag(reflect.TypeFor[Experiment](), k.Value)
@@ -204,6 +204,8 @@ func Parse(file string, b []byte) (*Experiment, error) {
 			e.Datasets, err = decodeDatasets(file, v)
 		case "augment":
 			e.Augment, err = decodeAugment(file, v)
+		case "model":
+			e.Models, err = decodeNames(file, v, "model")
 		}
 		if err != nil {
 			return nil, err
@@ -271,6 +273,24 @@ func decodeDatasets(file string, n *yaml.Node) ([]DatasetSpec, error) {
 			return nil, fmt.Errorf("%s:%d: dataset name %q must be letters, digits, '_', '-' or '.'", file, it.Line, d.Name)
 		}
 		out = append(out, d)
+	}
+	return out, nil
+}
+
+func decodeNames(file string, n *yaml.Node, what string) ([]string, error) {
+	items, err := entries(file, n, what)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, it := range items {
+		if it.Kind != yaml.ScalarNode || it.Value == "" {
+			return nil, fmt.Errorf("%s:%d: %s entries are names", file, it.Line, what)
+		}
+		if slices.Contains(out, it.Value) {
+			return nil, fmt.Errorf("%s:%d: %s %q is listed twice", file, it.Line, what, it.Value)
+		}
+		out = append(out, it.Value)
 	}
 	return out, nil
 }
@@ -361,7 +381,7 @@ func (e *Experiment) validate(file string) error {
 		return bad("`datasets:` is empty")
 	case e.Runs < 1:
 		return bad("runs must be at least 1, got %d", e.Runs)
-	case e.Model == "":
+	case len(e.Models) == 0:
 		return bad("`model:` is empty")
 	case e.Train.BatchSize < 1 || e.Train.EvalBatchSize < 1:
 		return bad("train.batch_size and train.eval_batch_size must be positive")

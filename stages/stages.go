@@ -27,8 +27,10 @@ func Load(path, dataDir string) (*pipeline.Experiment, error) {
 	if e.DataDir, err = resolveDataDir(e.DataDir, filepath.Dir(path)); err != nil {
 		return nil, err
 	}
-	if !models.Known(e.Model) {
-		return nil, fmt.Errorf("%s: unknown model %q (known: %v)", path, e.Model, models.Names)
+	for _, m := range e.Models {
+		if !models.Known(m) {
+			return nil, fmt.Errorf("%s: unknown model %q (known: %v)", path, m, models.Names)
+		}
 	}
 	for _, d := range e.Datasets {
 		if d.Custom() {

@@ -8,6 +8,7 @@ import (
 	_ "embed"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 
 	"github.com/deni-project/deni/train/nn"
@@ -20,11 +21,15 @@ import (
 // 100d vectors; everything else is drawn from the model_init stream.
 const GloveMini = "glove-mini"
 
+// GloveMean is the baseline the encoder must beat: the mean of the frozen
+// GloVe vectors of a text's words, then a linear classifier.
+const GloveMean = "glove-mean"
+
 // Names lists the models this build can construct.
-var Names = []string{GloveMini}
+var Names = []string{GloveMini, GloveMean}
 
 // Known reports whether name is a model of this build.
-func Known(name string) bool { return name == GloveMini }
+func Known(name string) bool { return slices.Contains(Names, name) }
 
 //go:embed embedded/glove-trec.100d.txt.gz
 var embeddedGloVe []byte
@@ -68,7 +73,7 @@ type Factory struct {
 // New builds a factory for model name, with a vocabulary built from the
 // dataset's texts (all rows, so every run of the dataset shares it).
 func New(name string, texts []string, o Options) (*Factory, error) {
-	if name != GloveMini {
+	if !Known(name) {
 		return nil, fmt.Errorf("unknown model %q (known: %v)", name, Names)
 	}
 	vecs := o.Vectors
@@ -98,6 +103,9 @@ func New(name string, texts []string, o Options) (*Factory, error) {
 	for _, id := range missing {
 		f.missing[id] = true
 	}
+	if name == GloveMean {
+		f.DefaultLR = 1e-2 // a linear classifier on fixed features takes larger steps
+	}
 	known, total := 0, 0
 	var toks []string
 	for _, t := range texts {
@@ -122,6 +130,9 @@ func (f *Factory) Encode(s string, maxLen int) []int32 { return f.Vocab.Encode(s
 // rows copied over the word embeddings (the draws happen for every row, so
 // the stream's use does not depend on the vocabulary's coverage).
 func (f *Factory) NewModel(init *rand.Rand) (strategy.Model, error) {
+	if f.Name == GloveMean {
+		return newMean(f, init), nil
+	}
 	m, err := nn.NewBERT(f.Config, init)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,104 @@
+package models
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/deni-project/deni/train/strategy"
+	"github.com/deni-project/deni/train/tensor"
+	"github.com/deni-project/deni/train/text"
+)
+
+// mean is the glove-mean baseline: the average of the frozen GloVe vectors
+// of a text's words (words without a vector count as zero; [CLS], [SEP]
+// and padding are left out), then a linear head "output". It trains in the
+// same loop as the encoders, so the comparison uses the same protocol.
+type mean struct {
+	emb, w, b *tensor.Param
+	params    []*tensor.Param
+	trainG    *tensor.Graph
+	evalG     *tensor.Graph
+	mask      []int32
+}
+
+func newMean(f *Factory, init *rand.Rand) *mean {
+	h, c := f.Config.HiddenSize, f.Config.NumLabels
+	m := &mean{
+		emb: tensor.NewParam("embeddings.word_embeddings.weight", false, f.Vocab.Len(), h),
+		w:   tensor.NewParam("output.weight", true, c, h),
+		b:   tensor.NewParam("output.bias", true, c),
+	}
+	for id := range int32(f.Vocab.Len()) {
+		if !f.missing[id] {
+			copy(m.emb.Data[int(id)*h:(int(id)+1)*h], f.table[int(id)*h:(int(id)+1)*h])
+		}
+	}
+	// torch.nn.Linear's default initialisation, as the encoders' head.
+	bound := 1 / math.Sqrt(float64(h))
+	for _, p := range []*tensor.Param{m.w, m.b} {
+		for i := range p.Data {
+			p.Data[i] = float32((2*init.Float64() - 1) * bound)
+		}
+	}
+	m.params = []*tensor.Param{m.emb, m.w, m.b}
+	m.trainG, m.evalG = tensor.NewGraph(), tensor.NewGraph()
+	m.evalG.SetNoGrad(true)
+	return m
+}
+
+func (m *mean) Params() []*tensor.Param { return m.params }
+func (m *mean) Classes() int            { return m.w.Shape[0] }
+
+func (m *mean) Clone() strategy.Model {
+	c := &mean{
+		emb: m.emb, // frozen and never modified: shared
+		w:   tensor.NewParam(m.w.Name, true, m.w.Shape...),
+		b:   tensor.NewParam(m.b.Name, true, m.b.Shape...),
+	}
+	copy(c.w.Data, m.w.Data)
+	copy(c.b.Data, m.b.Data)
+	c.params = []*tensor.Param{c.emb, c.w, c.b}
+	c.trainG, c.evalG = tensor.NewGraph(), tensor.NewGraph()
+	c.evalG.SetNoGrad(true)
+	return c
+}
+
+func (m *mean) logits(g *tensor.Graph, s *strategy.Batch) *tensor.Tensor {
+	if cap(m.mask) < len(s.IDs) {
+		m.mask = make([]int32, len(s.IDs))
+	}
+	m.mask = m.mask[:len(s.IDs)]
+	for i, id := range s.IDs {
+		m.mask[i] = 0
+		if s.Mask[i] != 0 && id != text.ClsID && id != text.SepID {
+			m.mask[i] = 1
+		}
+	}
+	h := m.emb.Shape[1]
+	x := g.Reshape(g.Embedding(m.emb.Tensor, s.IDs), s.B, s.T, h)
+	return g.Linear(g.MeanPool(x, m.mask), m.w.Tensor, m.b.Tensor)
+}
+
+func (m *mean) TrainStep(s *strategy.Batch, _ *rand.Rand, o strategy.StepOptions) float32 {
+	if o.Mixout != nil || o.PooledNoise > 0 {
+		panic(fmt.Sprintf("models: %s supports no mixout or input noise", GloveMean))
+	}
+	g := m.trainG
+	g.Reset()
+	loss := g.CrossEntropy(m.logits(g, s), s.Labels)
+	g.Backward(loss)
+	return loss.Data[0]
+}
+
+func (m *mean) Logits(s *strategy.Batch, out []float32) {
+	g := m.evalG
+	g.Reset()
+	copy(out, m.logits(g, s).Data)
+}
+
+// ForwardFLOPs: averaging t vectors and the head.
+func (m *mean) ForwardFLOPs(t int) float64 {
+	h, c := float64(m.emb.Shape[1]), float64(m.w.Shape[0])
+	return float64(t)*h + 2*h*c
+}
