@@ -144,9 +144,9 @@ type Result struct {
 	Steps          int     `json:"steps"`
 	Warmup         int     `json:"warmup"`
 	Seconds        float64 `json:"seconds"`
-	StepsPerSec    float64 `json:"steps_per_sec"`
+	StepsPerSec    float64 `json:"steps_per_s"`
 	CPUSeconds     float64 `json:"cpu_seconds"` // process CPU time (0 where unavailable)
-	StepsPerCPUSec float64 `json:"steps_per_cpu_sec"`
+	StepsPerCPUSec float64 `json:"steps_per_cpu_s"`
 	AllocsPerStep  float64 `json:"allocs_per_step"`
 	BytesPerStep   float64 `json:"bytes_per_step"`
 	FirstLoss      float32 `json:"first_loss"` // loss of the first warm-up step
