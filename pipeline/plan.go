@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 
 	"github.com/deni-project/deni/pipeline/seeds"
 	"github.com/deni-project/deni/train/schedule"
@@ -17,6 +18,7 @@ type Run struct {
 	Position   int             `json:"-"` // place in the plan's order (sharding)
 	Dataset    DatasetSpec     `json:"dataset"`
 	Model      string          `json:"model"`
+	Embeddings string          `json:"embeddings,omitempty"` // file name of the word vectors, "" = embedded
 	Tuning     string          `json:"tuning"`
 	Strategy   schedule.Params `json:"strategy"`
 	Augment    AugmentSpec     `json:"augment"`
@@ -74,7 +76,7 @@ func Plan(e *Experiment) []Run {
 					for _, aug := range e.Augment {
 						for i := range e.Runs {
 							r := Run{
-								Experiment: e.Name, Dataset: d, Model: model, Tuning: tuning,
+								Experiment: e.Name, Dataset: d, Model: model, Tuning: tuning, Embeddings: baseName(e.Embeddings),
 								Strategy: st, Augment: aug, Index: i,
 								Seeds:  runSeeds(e.Seeds.Root, seeds.ForRun(e.Seeds.Root, i, fixed)),
 								Train:  effectiveTrain(e.Train, st, aug),
@@ -92,6 +94,15 @@ func Plan(e *Experiment) []Run {
 		}
 	}
 	return runs
+}
+
+// baseName keeps a file's name out of its folder, so run IDs do not depend
+// on where the file lives; "" stays "".
+func baseName(path string) string {
+	if path == "" {
+		return ""
+	}
+	return filepath.Base(path)
 }
 
 // effectiveTrain applies, in increasing precedence, the augmentation's epochs

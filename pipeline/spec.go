@@ -24,7 +24,8 @@ type Experiment struct {
 	Name       string            `yaml:"name"`
 	DataDir    string            `yaml:"data_dir"` // "embedded" or a folder
 	Datasets   []DatasetSpec     `yaml:"datasets"`
-	Models     []string          `yaml:"-"` // key `model`: one name or a list
+	Models     []string          `yaml:"-"`          // key `model`: one name or a list
+	Embeddings string            `yaml:"embeddings"` // GloVe text file for glove-* models; "" = the embedded subset
 	Tuning     []string          `yaml:"tuning"`
 	Strategies []schedule.Params `yaml:"-"` // decoded by hand: a name or a mapping
 	Augment    []AugmentSpec     `yaml:"augment"`

@@ -27,6 +27,11 @@ func Load(path, dataDir string) (*pipeline.Experiment, error) {
 	if e.DataDir, err = resolveDataDir(e.DataDir, filepath.Dir(path)); err != nil {
 		return nil, err
 	}
+	if e.Embeddings != "" {
+		if e.Embeddings, err = resolvePath(e.Embeddings, filepath.Dir(path)); err != nil {
+			return nil, fmt.Errorf("%s: embeddings: %w", path, err)
+		}
+	}
 	for _, m := range e.Models {
 		if !models.Known(m) {
 			return nil, fmt.Errorf("%s: unknown model %q (known: %v)", path, m, models.Names)
@@ -59,6 +64,23 @@ func resolveDataDir(dir, specDir string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("data_dir %q is not a folder (looked in the working directory and beside the experiment file); use `embedded` or a folder with the datasets", dir)
+}
+
+// resolvePath finds a file given relative to the working directory or to
+// the experiment file's folder.
+func resolvePath(p, specDir string) (string, error) {
+	if filepath.IsAbs(p) {
+		if _, err := os.Stat(p); err != nil {
+			return "", err
+		}
+		return p, nil
+	}
+	for _, base := range []string{".", specDir} {
+		if _, err := os.Stat(filepath.Join(base, p)); err == nil {
+			return filepath.Abs(filepath.Join(base, p))
+		}
+	}
+	return "", fmt.Errorf("%q not found in the working directory nor beside the experiment file", p)
 }
 
 func customOf(d pipeline.DatasetSpec) data.Custom {

@@ -15,6 +15,7 @@ import (
 	"github.com/deni-project/deni/train/optim"
 	"github.com/deni-project/deni/train/strategy"
 	"github.com/deni-project/deni/train/tensor"
+	"github.com/deni-project/deni/train/text"
 )
 
 // Trainer is the runner of an experiment: for each run it prepares the data
@@ -27,6 +28,10 @@ type Trainer struct {
 
 	mu       sync.Mutex
 	prepared map[string]*preparedData
+
+	vecsOnce sync.Once
+	vecs     *text.Embeddings // the experiment's word vectors (nil: embedded)
+	vecsErr  error
 }
 
 // preparedData is a dataset with its model factory and encoded rows.
@@ -66,8 +71,16 @@ func (t *Trainer) dataset(ctx context.Context, r pipeline.Run) (*preparedData, e
 		if p.err != nil {
 			return
 		}
+		t.vecsOnce.Do(func() {
+			if t.e.Embeddings != "" {
+				t.vecs, t.vecsErr = text.LoadGloVe(t.e.Embeddings, nil)
+			}
+		})
+		if p.err = t.vecsErr; p.err != nil {
+			return
+		}
 		p.factory, p.err = models.New(r.Model, p.ds.Texts, models.Options{
-			Classes: p.ds.NumClasses(), MaxLen: r.MaxLen, HeadDropout: t.e.Train.HeadDropout})
+			Classes: p.ds.NumClasses(), MaxLen: r.MaxLen, HeadDropout: t.e.Train.HeadDropout, Vectors: t.vecs})
 		if p.err != nil {
 			return
 		}
