@@ -21,7 +21,7 @@ export DENI_DATA_DIR ?= $(SHARED)/datasets
 export DENI_SHARED   ?= $(SHARED)
 endif
 
-.PHONY: build run test test-gonum bench lint clean
+.PHONY: build run test bench lint clean notebook
 
 build:
 	$(GO) build -tags '$(TAGS)' -o $(BIN) ./cmd/deni
@@ -48,3 +48,27 @@ lint:
 
 clean:
 	rm -rf bin
+
+# Go notebooks (optional; not part of `make test`). Installs Jupyter from
+# Debian, builds gonb v0.11.1 in a tools module (`go install gonb@v0.11.1`
+# fails on this proxy) plus goimports and gopls, registers the kernel and
+# executes notebooks/explore.ipynb headless. NB_RESULTS=results/<experiment>
+# explores that folder (default results/quickstart). Output: bin/notebooks/.
+NB_TOOLS   := $(CURDIR)/.cache/notebook-tools
+NB_RESULTS ?= results/quickstart
+notebook:
+	@command -v jupyter-nbconvert >/dev/null 2>&1 || { apt-get update && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+	  jupyter-nbconvert python3-ipykernel jupyter-client; }
+	@mkdir -p $(NB_TOOLS)/mod $(NB_TOOLS)/bin bin/notebooks
+	@test -x $(NB_TOOLS)/bin/gonb || { cd $(NB_TOOLS)/mod && \
+	  { test -f go.mod || $(GO) mod init deni-notebook-tools; } && \
+	  $(GO) get github.com/janpfeifer/gonb@v0.11.1 && \
+	  $(GO) build -o $(NB_TOOLS)/bin/gonb github.com/janpfeifer/gonb; }
+	@test -x $(NB_TOOLS)/bin/goimports || GOBIN=$(NB_TOOLS)/bin $(GO) install golang.org/x/tools/cmd/goimports@v0.41.0
+	@test -x $(NB_TOOLS)/bin/gopls || GOBIN=$(NB_TOOLS)/bin $(GO) install golang.org/x/tools/gopls@v0.23.0
+	PATH=$(NB_TOOLS)/bin:$$PATH gonb --install
+	PATH=$(NB_TOOLS)/bin:$$PATH DENI_ROOT=$(CURDIR) DENI_RESULTS=$(abspath $(NB_RESULTS)) \
+	  jupyter-nbconvert --to notebook --execute --ExecutePreprocessor.timeout=900 \
+	  --ExecutePreprocessor.kernel_name=gonb --output-dir bin/notebooks notebooks/explore.ipynb
+	@echo "executed notebook: bin/notebooks/explore.ipynb"

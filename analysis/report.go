@@ -1,0 +1,423 @@
+package analysis
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"gonum.org/v1/plot"
+)
+
+//go:embed report.html.tmpl
+var reportTemplate string
+
+// Report writes a self-contained report.html (inline CSS, plots embedded as
+// base64 PNG, no external asset) and plots/*.svg and *.png into the results
+// folder, after refreshing summary.parquet and summary.csv. It prints the
+// paths to w.
+func Report(ctx context.Context, resultsDir string, w io.Writer) error {
+	return ReportWith(ctx, resultsDir, w, Options{})
+}
+
+// ReportWith is Report with options (Out: another output folder).
+func ReportWith(ctx context.Context, resultsDir string, w io.Writer, o Options) error {
+	d, err := Open(ctx, resultsDir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if d.Runs() == 0 {
+		return fmt.Errorf("%w in %s: %s/ holds no .parquet file (run `deni run` first, or pass the experiment's folder results/<experiment>)",
+			ErrNoResults, resultsDir, filepath.Join(resultsDir, tableRuns))
+	}
+	out := o.Out
+	if out == "" {
+		out = resultsDir
+	}
+	if err := d.WriteSummary(ctx, out); err != nil {
+		return err
+	}
+	page, plots, err := d.buildReport(ctx, out)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	tmpl, err := template.New("report").Parse(reportTemplate)
+	if err != nil {
+		return fmt.Errorf("report template: %w", err)
+	}
+	if err := tmpl.Execute(&buf, page); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	path := filepath.Join(out, "report.html")
+	if err := writeFileAtomic(path, buf.Bytes()); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "wrote %s (%d plots in %s, as .svg and .png)\n", path, plots, filepath.Join(out, "plots"))
+	return nil
+}
+
+// The report page model.
+type reportPage struct {
+	Title     string
+	Dir       string
+	Meta      []metaRow
+	Spec      string
+	Blocks    []reportBlock
+	Failures  []string
+	Factors   reportFactors
+	Resamples int
+	Seed      uint64
+	Commands  []string
+	CostPlots []reportImage
+	TotalRuns int
+	TotalDone int
+	TotalFail int
+
+	DetailHeader []string
+}
+
+type metaRow struct {
+	Experiment, BLAS, DeniVersion, GoVersion string
+	Runs, Done, Failed, Strategies           int64
+	Datasets, Models, Tunings, Augments      string
+	FirstStarted, LastFinished               string
+	WallSeconds                              float64
+	OptimizerSteps                           float64
+	WallText                                 string
+	StepsText                                string
+}
+
+type reportBlock struct {
+	Title    string
+	Datasets []string
+	Rows     []reportRow
+	Sections []reportDataset
+	Detail   [][]string
+}
+
+type reportRow struct {
+	Strategy string
+	Cells    []reportCell
+	Cost     string
+}
+
+type reportCell struct {
+	Text        string
+	Best, Sig   bool
+	Title       string
+	Unavailable bool
+}
+
+type reportDataset struct {
+	Dataset string
+	Images  []reportImage
+}
+
+type reportImage struct {
+	Title string
+	Src   template.HTMLAttr // src="data:image/png;base64,…" (base64 needs no escaping)
+	Files string
+}
+
+type reportFactors struct {
+	Rows  [][]string
+	Other string
+}
+
+// buildReport computes the tables and writes the plots.
+func (d *DB) buildReport(ctx context.Context, out string) (reportPage, int, error) {
+	rows, err := d.Summary(ctx)
+	if err != nil {
+		return reportPage{}, 0, err
+	}
+	page := reportPage{
+		Title:        "deni report: " + filepath.Base(filepath.Clean(d.dir)),
+		Dir:          d.dir,
+		Resamples:    BootstrapResamples,
+		DetailHeader: detailHeader,
+		Seed:         BootstrapSeed,
+		Commands: []string{
+			"deni aggregate --results " + d.dir,
+			"deni report --results " + d.dir,
+			fmt.Sprintf("deni sql --results %s \"SELECT dataset, strategy, n, mean_f1, std_f1, bf_p, steps_vs_ensemble FROM summary ORDER BY dataset, strategy_rank\"", d.dir),
+		},
+	}
+	meta, err := d.metadata(ctx)
+	if err != nil {
+		return page, 0, err
+	}
+	page.Meta = meta
+	for _, m := range meta {
+		page.TotalRuns += int(m.Runs)
+		page.TotalDone += int(m.Done)
+		page.TotalFail += int(m.Failed)
+	}
+	if b, err := os.ReadFile(filepath.Join(d.dir, specFile)); err == nil {
+		page.Spec = string(b)
+	}
+	colors := colorsFor(rows)
+	bs := blocks(rows)
+	nplots := 0
+	for _, b := range bs {
+		rb := reportBlock{Title: b.title(), Datasets: b.Datasets}
+		best := b.best()
+		for _, s := range b.Strategies {
+			rr := reportRow{Strategy: s, Cost: costText(b.cost(s))}
+			for _, ds := range b.Datasets {
+				r, ok := b.Cells[[2]string{s, ds}]
+				if !ok || r.N == 0 {
+					rr.Cells = append(rr.Cells, reportCell{Text: "–", Unavailable: true})
+					continue
+				}
+				rr.Cells = append(rr.Cells, reportCell{
+					Text: cellText(r), Best: best[ds] == s, Sig: significant(r),
+					Title: fmt.Sprintf("n=%d, 95%% CI of the mean [%s, %s], of the std [%s, %s]",
+						r.N, pct(r.MeanCILow), pct(r.MeanCIHigh), pct(r.StdCILow), pct(r.StdCIHigh)),
+				})
+			}
+			rb.Rows = append(rb.Rows, rr)
+		}
+		slug := func(ds string) string {
+			if len(bs) == 1 {
+				return fileSlug(ds)
+			}
+			return fileSlug(strings.Join([]string{ds, b.Model, b.Tuning, b.Augment}, "_"))
+		}
+		// The whole block's cost picture: means over datasets.
+		var cps []costPoint
+		for _, s := range b.Strategies {
+			c, _ := b.cost(s)
+			var sum float64
+			var n int
+			for _, ds := range b.Datasets {
+				if r, ok := b.Cells[[2]string{s, ds}]; ok && r.N > 0 {
+					sum += 100 * r.StdF1
+					n++
+				}
+			}
+			if n > 0 {
+				cps = append(cps, costPoint{Strategy: s, Cost: c, Std: sum / float64(n)})
+			}
+		}
+		name := "std_vs_cost"
+		if len(bs) > 1 {
+			name = fileSlug(strings.Join([]string{"std_vs_cost", b.Model, b.Tuning, b.Augment}, "_"))
+		}
+		img, ok, err := plotImage(out, name, "std against cost, mean over datasets ("+b.title()+")", func() (plotFn, error) {
+			return costPlot("std of macro-F1 against training cost (mean over datasets)", cps, colors)
+		})
+		if err != nil {
+			return page, nplots, err
+		}
+		if ok {
+			page.CostPlots = append(page.CostPlots, img)
+			nplots++
+		}
+		for _, ds := range b.Datasets {
+			sec := reportDataset{Dataset: ds}
+			var dsCost []costPoint
+			for _, s := range b.Strategies {
+				if r, ok := b.Cells[[2]string{s, ds}]; ok && r.N > 0 {
+					dsCost = append(dsCost, costPoint{Strategy: s, Cost: r.StepsVsDefault, Std: 100 * r.StdF1})
+				}
+			}
+			curves, err := d.lossCurves(ctx, b, ds)
+			if err != nil {
+				return page, nplots, err
+			}
+			for _, spec := range []struct {
+				suffix, title string
+				make          func() (plotFn, error)
+			}{
+				{"f1_distribution", "macro-F1 of every run per strategy", func() (plotFn, error) { return distributionPlot(b, ds, d.values, colors) }},
+				{"mean_std", "mean ± std of macro-F1", func() (plotFn, error) { return meanStdPlot(b, ds, colors) }},
+				{"std_vs_cost", "std against training cost", func() (plotFn, error) {
+					return costPlot(ds+": std of macro-F1 against training cost", dsCost, colors)
+				}},
+				{"loss", "training loss with NI/DE events", func() (plotFn, error) { return lossPlot(ds, curves, colors) }},
+			} {
+				img, ok, err := plotImage(out, slug(ds)+"_"+spec.suffix, spec.title, spec.make)
+				if err != nil {
+					return page, nplots, err
+				}
+				if ok {
+					sec.Images = append(sec.Images, img)
+					nplots++
+				}
+			}
+			rb.Sections = append(rb.Sections, sec)
+		}
+		rb.Detail = detailRows(b)
+		page.Blocks = append(page.Blocks, rb)
+	}
+	var fb bytes.Buffer
+	writeFailures(&fb, rows, false)
+	for _, l := range strings.Split(fb.String(), "\n") {
+		if l = strings.TrimSpace(l); l != "" && l != "Failed runs:" {
+			page.Failures = append(page.Failures, l)
+		}
+	}
+	page.Factors = factorRows(rows)
+	return page, nplots, nil
+}
+
+// plotFn is what the plot constructors return (nil when there is nothing
+// to draw).
+type plotFn = *plot.Plot
+
+// plotImage builds a plot, saves it and returns it as an embeddable image.
+func plotImage(out, name, title string, build func() (plotFn, error)) (reportImage, bool, error) {
+	p, err := build()
+	if err != nil {
+		return reportImage{}, false, fmt.Errorf("plot %s: %w", name, err)
+	}
+	if p == nil {
+		return reportImage{}, false, nil
+	}
+	sp, err := savePlot(p, out, name, title)
+	if err != nil {
+		return reportImage{}, false, err
+	}
+	return reportImage{
+		Title: title,
+		Src:   template.HTMLAttr(`src="data:image/png;base64,` + base64.StdEncoding.EncodeToString(sp.PNG) + `"`),
+		Files: "plots/" + name + ".svg, plots/" + name + ".png",
+	}, true, nil
+}
+
+var slugRE = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+func fileSlug(s string) string {
+	s = strings.Trim(slugRE.ReplaceAllString(s, "-"), "-.")
+	if s == "" {
+		return "x"
+	}
+	return s
+}
+
+func pct(x float64) string {
+	if math.IsNaN(x) {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f", 100*x)
+}
+
+func num(x float64, format string) string {
+	if math.IsNaN(x) {
+		return "–"
+	}
+	return fmt.Sprintf(format, x)
+}
+
+func pval(p float64) string {
+	switch {
+	case math.IsNaN(p):
+		return "–"
+	case p < 0.001:
+		return fmt.Sprintf("%.1e", p)
+	}
+	return fmt.Sprintf("%.3f", p)
+}
+
+// detailHeader are the columns of the detailed statistics table.
+var detailHeader = []string{"dataset", "strategy", "runs", "failed", "≤ chance", "n", "mean", "95% CI", "std", "95% CI",
+	"std (ddof 1)", "median", "IQR", "min", "max", "Δ mean", "Δ std", "Welch p", "BF p", "steps × default", "% of ensemble", "varying factors"}
+
+func detailRows(b block) [][]string {
+	var out [][]string
+	for _, ds := range b.Datasets {
+		for _, s := range b.Strategies {
+			r, ok := b.Cells[[2]string{s, ds}]
+			if !ok {
+				continue
+			}
+			out = append(out, []string{ds, s, fmt.Sprint(r.Runs), fmt.Sprint(r.FailedStatus), fmt.Sprint(r.FailedChance), fmt.Sprint(r.N),
+				pct(r.MeanF1), "[" + pct(r.MeanCILow) + ", " + pct(r.MeanCIHigh) + "]",
+				pct(r.StdF1), "[" + pct(r.StdCILow) + ", " + pct(r.StdCIHigh) + "]",
+				pct(r.StdF1Sample), pct(r.MedianF1), pct(r.IQRF1), pct(r.MinF1), pct(r.MaxF1),
+				num(100*r.DeltaMeanF1, "%+.2f"), num(100*r.DeltaStdF1, "%+.2f"), pval(r.WelchP), pval(r.BFP),
+				num(r.StepsVsDefault, "%.2f×"), num(100*r.StepsVsEnsemble, "%.1f%%"), orNone(r.VaryingFactors)})
+		}
+	}
+	return out
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+func factorRows(rows []SummaryRow) reportFactors {
+	var f reportFactors
+	var other []string
+	seen := map[string]bool{}
+	for _, r := range rows {
+		if r.NVaryingFactors == 1 {
+			ci := "–"
+			if !math.IsNaN(r.StdCILow) {
+				ci = fmt.Sprintf("[%.2f, %.2f]", 100*r.StdCILow, 100*r.StdCIHigh)
+			}
+			f.Rows = append(f.Rows, []string{r.VaryingFactors, r.Dataset, r.Model, r.Tuning, r.Augment, r.Strategy, fmt.Sprint(r.N), cellText(r), ci})
+		} else if v := orNone(r.VaryingFactors); !seen[v] {
+			seen[v] = true
+			other = append(other, v)
+		}
+	}
+	f.Other = strings.Join(other, " | ")
+	return f
+}
+
+// metadata reads sql/metadata.sql.
+func (d *DB) metadata(ctx context.Context) ([]metaRow, error) {
+	rows, err := d.conn.QueryContext(ctx, sqlText("metadata.sql"))
+	if err != nil {
+		return nil, d.mapError(fmt.Errorf("metadata: %w", err), tableRuns)
+	}
+	defer rows.Close()
+	var out []metaRow
+	for rows.Next() {
+		var m metaRow
+		var vals [16]any
+		ptrs := make([]any, len(vals))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, fmt.Errorf("metadata: %w", err)
+		}
+		str := func(x any) string { return formatValue(x, false) }
+		i64 := func(x any) int64 { n, _ := toInt(x); return n }
+		f64 := func(x any) float64 {
+			switch v := x.(type) {
+			case float64:
+				return v
+			case nil:
+				return math.NaN()
+			}
+			n, _ := toInt(x)
+			return float64(n)
+		}
+		m.Experiment, m.BLAS, m.DeniVersion, m.GoVersion = str(vals[0]), str(vals[1]), str(vals[2]), str(vals[3])
+		m.Runs, m.Done, m.Failed = i64(vals[4]), i64(vals[5]), i64(vals[6])
+		m.Datasets, m.Models, m.Tunings, m.Augments = str(vals[7]), str(vals[8]), str(vals[9]), str(vals[10])
+		m.Strategies = i64(vals[11])
+		m.FirstStarted, m.LastFinished = str(vals[12]), str(vals[13])
+		m.WallSeconds, m.OptimizerSteps = f64(vals[14]), f64(vals[15])
+		m.WallText = num(m.WallSeconds, "%.0f s")
+		m.StepsText = num(m.OptimizerSteps, "%.0f")
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
