@@ -4,5 +4,10 @@ import "github.com/spf13/cobra"
 
 // commands lists the subcommands of deni.
 func commands() []*cobra.Command {
-	return []*cobra.Command{}
+	return []*cobra.Command{
+		newDataCmd(),
+		newPlanCmd(), newRunCmd(), newWorkCmd(), newSlurmCmd(),
+		newAggregateCmd(), newSQLCmd(), newReportCmd(),
+		newBenchCmd(),
+	}
 }

@@ -3,11 +3,15 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/deni-project/deni/analysis"
+	"github.com/deni-project/deni/pipeline"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -30,6 +34,10 @@ mean and spread of macro-F1 with DuckDB.`,
 }
 
 func main() {
+	// `deni run` ends by aggregating its results (the analysis package).
+	pipeline.AfterRun = func(dir string) error {
+		return analysis.Aggregate(context.Background(), dir, os.Stdout)
+	}
 	if err := newRootCmd().Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "deni: "+oneLine(err))
 		var ec exitCoder

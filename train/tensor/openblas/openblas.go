@@ -4,10 +4,11 @@
 // implementation. A separate package because a package using cgo cannot also
 // hold Go assembly, as package tensor does. The link flag below lets
 // `go build -tags openblas` work without CGO_LDFLAGS (Debian: apt-get install
-// libopenblas-dev). Set OPENBLAS_NUM_THREADS=1 for one-core runs.
+// libopenblas-dev).
 package openblas
 
 // #cgo LDFLAGS: -lopenblas
+// void openblas_set_num_threads(int num_threads);
 import "C"
 
 import (
@@ -16,5 +17,9 @@ import (
 )
 
 func init() {
+	// One BLAS thread, whatever OPENBLAS_NUM_THREADS says: a multi-threaded
+	// GEMM sums in another order and changes results in the last bits, and
+	// deni parallelises over models and runs instead.
+	C.openblas_set_num_threads(1)
 	blas32.Use(netlib.Implementation{})
 }

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/deni-project/deni/pipeline"
+)
+
+const tinySpec = `name: tiny
+datasets: [trec]
+strategies: [default, deni]
+runs: 2
+train: {labelled: 48, epochs: 1}
+`
+
+func runDeni(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	root := newRootCmd()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs(args)
+	err := root.Execute()
+	return out.String(), err
+}
+
+func writeSpec(t *testing.T) (dir, spec string) {
+	dir = t.TempDir()
+	spec = filepath.Join(dir, "tiny.yaml")
+	if err := os.WriteFile(spec, []byte(tinySpec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir, spec
+}
+
+func TestPlanShowsStatus(t *testing.T) {
+	dir, spec := writeSpec(t)
+	out := filepath.Join(dir, "results")
+	e, err := pipeline.LoadFile(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := pipeline.Plan(e)
+	store := pipeline.NewStore(out, "tiny")
+	store.Init()
+	store.Commit(&pipeline.Result{Run: pipeline.RunRow{RunID: runs[0].ID, Status: "done"}})
+	store.Commit(&pipeline.Result{Run: pipeline.RunRow{RunID: runs[3].ID, Status: "failed", Error: "x"}})
+
+	text, err := runDeni(t, "plan", "-c", spec, "--out", out, "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []map[string]any
+	if err := json.Unmarshal([]byte(text), &got); err != nil {
+		t.Fatalf("%v:\n%s", err, text)
+	}
+	if len(got) != 4 {
+		t.Fatalf("%d entries", len(got))
+	}
+	for _, k := range []string{"id", "dataset", "model", "tuning", "strategy", "augment", "run_index", "status", "seeds"} {
+		if _, ok := got[0][k]; !ok {
+			t.Errorf("no %q in %v", k, got[0])
+		}
+	}
+	status := []string{"done", "pending", "pending", "failed"}
+	for i, g := range got {
+		if g["id"] != runs[i].ID || g["status"] != status[i] {
+			t.Errorf("entry %d: %v", i, g)
+		}
+	}
+	if got[3]["strategy"] != "deni" || got[3]["run_index"] != 1.0 || got[0]["seeds"].(map[string]any)["root"] != 27.0 {
+		t.Errorf("entry 3: %v", got[3])
+	}
+
+	text, err = runDeni(t, "plan", "-c", spec, "--out", out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(text), "\n")
+	if len(lines) != 6 || !strings.HasPrefix(lines[0], "ID ") || !strings.Contains(lines[1], runs[0].ID) ||
+		!strings.HasSuffix(lines[4], "failed") || !strings.HasPrefix(lines[5], "4 runs: 1 done, 1 failed, 2 pending") {
+		t.Errorf("table:\n%s", text)
+	}
+}
+
+func TestWorkRejectsBadShards(t *testing.T) {
+	_, spec := writeSpec(t)
+	t.Setenv("SLURM_ARRAY_TASK_ID", "")
+	t.Setenv("JOB_COMPLETION_INDEX", "")
+	for shard, want := range map[string]string{"4/4": "0..3", "x": "want i/n", "auto": "neither"} {
+		if _, err := runDeni(t, "work", "-c", spec, "--shard", shard, "--out", t.TempDir()); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("--shard %s: %v", shard, err)
+		}
+	}
+	if _, err := runDeni(t, "work", "-c", spec, "--out", t.TempDir()); err == nil || !strings.Contains(err.Error(), "shard") {
+		t.Errorf("no --shard: %v", err)
+	}
+}
+
+func TestSlurmWritesScripts(t *testing.T) {
+	dir, spec := writeSpec(t)
+	out := filepath.Join(dir, "res")
+	text, err := runDeni(t, "slurm", "-c", spec, "--tasks", "9", "--out", out, "--bin", "/opt/deni", "--mem", "2G")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text, "4 tasks for 4 runs") || !strings.Contains(text, "sbatch --dependency=afterok:$jid") {
+		t.Errorf("output:\n%s", text)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "tiny", "slurm", "work.sbatch"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"#SBATCH --array=0-3\n", "#SBATCH --mem=2G\n",
+		"exec /opt/deni work -c " + spec + " --shard auto --shards 4 --out " + out + " "} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("work.sbatch lacks %q:\n%s", want, b)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "tiny", "slurm", "aggregate.sbatch")); err != nil {
+		t.Error(err)
+	}
+}
