@@ -54,7 +54,13 @@ func Load(path, dataDir string) (*pipeline.Experiment, error) {
 // resolveDataDir makes a relative data directory absolute: relative to the
 // working directory when it exists there, else to the experiment file's folder.
 func resolveDataDir(dir, specDir string) (string, error) {
-	if dir == "" || dir == data.Embedded || filepath.IsAbs(dir) {
+	if dir == "" || dir == data.Embedded {
+		return dir, nil
+	}
+	if filepath.IsAbs(dir) {
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return "", fmt.Errorf("data_dir %s is not a folder; use `embedded` or a folder with the datasets", dir)
+		}
 		return dir, nil
 	}
 	for _, base := range []string{".", specDir} {
