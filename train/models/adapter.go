@@ -9,39 +9,47 @@ import (
 	"github.com/deni-project/deni/train/tensor"
 )
 
-// bert adapts an nn.BERT classifier to what the strategies ask of a model:
-// per-step options (input noise on the pooled output, a frozen backbone,
-// mixout of the head) on top of the plain training step.
-type bert struct {
-	m      *nn.BERT
+// encoder adapts an nn.Classifier (BERT, RoBERTa or ALBERT) to what the
+// strategies ask of a model: per-step options (input noise on the pooled
+// output, a frozen backbone, mixout of the head) on top of the plain
+// training step.
+type encoder struct {
+	m      nn.Classifier
 	trainG *tensor.Graph
 	evalG  *tensor.Graph
 	mix    mixoutOp
 }
 
 // Wrap returns m as a strategy.Model.
-func Wrap(m *nn.BERT) strategy.Model {
-	b := &bert{m: m, trainG: tensor.NewGraph(), evalG: tensor.NewGraph()}
+func Wrap(m nn.Classifier) strategy.Model {
+	b := &encoder{m: m, trainG: tensor.NewGraph(), evalG: tensor.NewGraph()}
 	b.evalG.SetNoGrad(true)
 	return b
 }
 
-func (b *bert) Params() []*tensor.Param { return b.m.Params() }
-func (b *bert) Classes() int            { return b.m.NumClasses() }
-func (b *bert) Clone() strategy.Model   { return Wrap(b.m.Clone().(*nn.BERT)) }
+// Unwrap returns the classifier behind a model made by Wrap, if it is one.
+func Unwrap(m strategy.Model) (nn.Classifier, bool) {
+	e, ok := m.(*encoder)
+	if !ok {
+		return nil, false
+	}
+	return e.m, true
+}
+
+func (b *encoder) Params() []*tensor.Param { return b.m.Params() }
+func (b *encoder) Classes() int            { return b.m.NumClasses() }
+func (b *encoder) Clone() strategy.Model   { return Wrap(b.m.Clone().(nn.Classifier)) }
 
 func batchOf(s *strategy.Batch) nn.Batch {
 	return nn.Batch{IDs: s.IDs, Mask: s.Mask, B: s.B, T: s.T}
 }
 
 // pooled runs the backbone: embeddings, encoder, tanh pooler over [CLS].
-func (b *bert) pooled(g *tensor.Graph, nb nn.Batch, train bool, rng *rand.Rand) *tensor.Tensor {
-	x := b.m.Embeddings.Forward(g, nb, train, rng)
-	x = b.m.Encoder.Forward(g, x, nb.Mask, train, rng)
-	return b.m.Pooler.Forward(g, x)
+func (b *encoder) pooled(g *tensor.Graph, nb nn.Batch, train bool, rng *rand.Rand) *tensor.Tensor {
+	return b.m.Pooled(g, nb, train, rng)
 }
 
-func (b *bert) TrainStep(s *strategy.Batch, dropout *rand.Rand, o strategy.StepOptions) float32 {
+func (b *encoder) TrainStep(s *strategy.Batch, dropout *rand.Rand, o strategy.StepOptions) float32 {
 	g := b.trainG
 	g.Reset()
 	nb := batchOf(s)
@@ -57,41 +65,33 @@ func (b *bert) TrainStep(s *strategy.Batch, dropout *rand.Rand, o strategy.StepO
 		}
 		pooled = g.Add(pooled, noise)
 	}
-	head := &b.m.Head.Output
+	head := &b.m.ClassifierHead().Output
 	var logits *tensor.Tensor
 	if o.Mixout != nil {
 		// Mixout replaces the head's dropout (the reference sets it to 0).
 		w := b.mix.forward(g, head.Weight.Tensor, o.Mixout, dropout)
 		logits = g.Linear(pooled, w, head.Bias.Tensor)
 	} else {
-		logits = b.m.Head.Forward(g, pooled, true, dropout)
+		logits = b.m.ClassifierHead().Forward(g, pooled, true, dropout)
 	}
 	loss := g.CrossEntropy(logits, s.Labels)
 	g.Backward(loss)
 	return loss.Data[0]
 }
 
-func (b *bert) Logits(s *strategy.Batch, out []float32) {
+func (b *encoder) Logits(s *strategy.Batch, out []float32) {
 	g := b.evalG
 	g.Reset()
-	logits := b.m.Head.Forward(g, b.pooled(g, batchOf(s), false, nil), false, nil)
+	logits := b.m.ClassifierHead().Forward(g, b.pooled(g, batchOf(s), false, nil), false, nil)
 	if len(out) != len(logits.Data) {
 		panic(fmt.Sprintf("models: logits buffer of %d for %v", len(out), logits.Shape))
 	}
 	copy(out, logits.Data)
 }
 
-// ForwardFLOPs counts the multiply-adds (×2) of one sample's forward pass of
-// t tokens: per layer the Q, K, V and output projections (4·H²), the
-// feed-forward (2·H·I) and attention scores and mixing (2·t·H) per token;
-// then the pooler and the head.
-func (b *bert) ForwardFLOPs(t int) float64 {
-	c := b.m.Cfg
-	h, i, l := float64(c.HiddenSize), float64(c.IntermediateSize), float64(c.NumHiddenLayers)
-	tt := float64(t)
-	perToken := l * (4*h*h + 2*h*i + 2*tt*h)
-	return 2*tt*perToken + 2*h*h + 2*h*float64(c.NumLabels)
-}
+// ForwardFLOPs is the classifier's analytic forward cost (see
+// nn.BERT.ForwardFLOPs and nn.ALBERT.ForwardFLOPs).
+func (b *encoder) ForwardFLOPs(t int) float64 { return b.m.ForwardFLOPs(t) }
 
 // mixoutOp computes the mixed head weight W' = T + m⊙(W−T)/(1−p), with one
 // Bernoulli(1−p) keep-mask entry per input feature shared by every output row

@@ -17,8 +17,9 @@ import (
 )
 
 // GloveMini is the embedded default model: a 2-layer BERT-layout encoder
-// (hidden 100, 4 heads, FFN 400) whose word embeddings start from GloVe 6B
-// 100d vectors; everything else is drawn from the model_init stream.
+// (hidden 100, 4 heads, FFN 400, GELU in its tanh form, which our engine
+// vectorises) whose word embeddings start from GloVe 6B 100d vectors;
+// everything else is drawn from the model_init stream.
 const GloveMini = "glove-mini"
 
 // GloveMean is the baseline the encoder must beat: the mean of the frozen
@@ -28,8 +29,9 @@ const GloveMean = "glove-mean"
 // Names lists the models this build can construct.
 var Names = []string{GloveMini, GloveMean}
 
-// Known reports whether name is a model of this build.
-func Known(name string) bool { return slices.Contains(Names, name) }
+// Known reports whether name is a model of this build or a Hugging Face
+// model folder (a directory with config.json; see IsFolder).
+func Known(name string) bool { return slices.Contains(Names, name) || IsFolder(name) }
 
 //go:embed embedded/glove-trec.100d.txt.gz
 var embeddedGloVe []byte
@@ -68,13 +70,20 @@ type Factory struct {
 
 	table   []float32 // pre-trained rows of the word embeddings
 	missing map[int32]bool
+	folder  *Folder // a Hugging Face model folder (then Vocab is nil)
 }
 
 // New builds a factory for model name, with a vocabulary built from the
-// dataset's texts (all rows, so every run of the dataset shares it).
+// dataset's texts (all rows, so every run of the dataset shares it). A name
+// that is a Hugging Face model folder (config.json, model.safetensors and
+// tokenizer files; BERT, RoBERTa or ALBERT) gives that pre-trained encoder
+// with its own tokenizer, the paper's head and learning rate 1e-5.
 func New(name string, texts []string, o Options) (*Factory, error) {
+	if IsFolder(name) {
+		return newHF(name, o)
+	}
 	if !Known(name) {
-		return nil, fmt.Errorf("unknown model %q (known: %v)", name, Names)
+		return nil, fmt.Errorf("unknown model %q (known: %v, or a folder with config.json)", name, Names)
 	}
 	vecs := o.Vectors
 	if vecs == nil {
@@ -94,7 +103,7 @@ func New(name string, texts []string, o Options) (*Factory, error) {
 		Name: name, Vocab: vocab, DefaultLR: 1e-3, table: table, missing: map[int32]bool{},
 		Config: nn.Config{
 			VocabSize: vocab.Len(), HiddenSize: 100, NumHiddenLayers: 2, NumAttentionHeads: 4,
-			IntermediateSize: 400, HiddenAct: "gelu", HiddenDropoutProb: 0.1, AttentionProbsDropoutProb: 0.1,
+			IntermediateSize: 400, HiddenAct: "gelu_new", HiddenDropoutProb: 0.1, AttentionProbsDropoutProb: 0.1,
 			MaxPositionEmbeddings: max(64, o.MaxLen), TypeVocabSize: 2, LayerNormEps: 1e-12,
 			InitializerRange: 0.02, PadTokenID: int(text.PadID),
 			NumLabels: o.Classes, HeadDropout: o.HeadDropout, HeadInit: "torch",
@@ -123,13 +132,24 @@ func New(name string, texts []string, o Options) (*Factory, error) {
 	return f, f.Config.Validate()
 }
 
-// Encode tokenizes text into ids with [CLS] … [SEP], truncated to maxLen.
-func (f *Factory) Encode(s string, maxLen int) []int32 { return f.Vocab.Encode(s, maxLen) }
+// Encode tokenizes text into ids with [CLS] … [SEP] (RoBERTa: <s> … </s>),
+// truncated to maxLen.
+func (f *Factory) Encode(s string, maxLen int) []int32 {
+	if f.folder != nil {
+		return f.folder.Tokenizer.Encode(s, maxLen)
+	}
+	return f.Vocab.Encode(s, maxLen)
+}
 
 // NewModel builds a fresh model: random weights from init, then the GloVe
 // rows copied over the word embeddings (the draws happen for every row, so
-// the stream's use does not depend on the vocabulary's coverage).
+// the stream's use does not depend on the vocabulary's coverage). For a
+// model folder: the pre-trained weights, and what the checkpoint lacks (the
+// head, RoBERTa's pooler) drawn from init.
 func (f *Factory) NewModel(init *rand.Rand) (strategy.Model, error) {
+	if f.folder != nil {
+		return f.newFolderModel(init)
+	}
 	if f.Name == GloveMean {
 		return newMean(f, init), nil
 	}
