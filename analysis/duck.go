@@ -12,7 +12,6 @@ package analysis
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -22,7 +21,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/duckdb/duckdb-go/v2"
+	"github.com/deni-project/deni/data"
 
 	"github.com/deni-project/deni/pipeline"
 )
@@ -68,21 +67,13 @@ var ErrNoResults = errors.New("no results")
 // the views runs, predictions, steps and events (and, after Summary, the
 // table summary).
 type DB struct {
-	dir       string
-	connector *duckdb.Connector
-	db        *sql.DB
-	conn      *sql.Conn
-	files     map[string][]string // validated Parquet files per table
-	summary   []SummaryRow
-	values    map[string][]float64 // scored macro-F1 per configuration (groupKey.String)
-	hasSum    bool
-}
-
-// ExtensionDir is the private extension_directory of analysis connections.
-// Nothing is installed there (auto-install is off); it only keeps DuckDB
-// away from ~/.duckdb.
-func ExtensionDir() string {
-	return filepath.Join(os.TempDir(), "deni-duckdb-extensions")
+	dir     string
+	duck    *data.DuckConn
+	conn    *sql.Conn
+	files   map[string][]string // validated Parquet files per table
+	summary []SummaryRow
+	values  map[string][]float64 // scored macro-F1 per configuration (groupKey.String)
+	hasSum  bool
 }
 
 // Open checks every Parquet file in resultsDir (DIR/<experiment>) and opens a
@@ -130,36 +121,19 @@ func Open(ctx context.Context, resultsDir string) (*DB, error) {
 	return d, nil
 }
 
-// openDuck opens an in-memory database with one connection, configured by
-// sql/connection.sql.
+// openDuck opens an offline in-memory database with one connection,
+// configured by sql/connection.sql.
 func openDuck(ctx context.Context) (*DB, error) {
-	init := func(execer driver.ExecerContext) error {
-		stmts := splitSQL(sqlText("connection.sql"))
-		stmts = append(stmts, "SET extension_directory = "+sqlString(ExtensionDir()))
-		for _, q := range stmts {
-			if _, err := execer.ExecContext(ctx, q, nil); err != nil {
-				return fmt.Errorf("configure DuckDB (%s): %w", q, err)
-			}
-		}
-		return nil
-	}
-	c, err := duckdb.NewConnector("", init)
+	d, err := data.OpenDuckDB(ctx, splitSQL(sqlText("connection.sql"))...)
 	if err != nil {
-		return nil, fmt.Errorf("open DuckDB: %w", err)
+		return nil, err
 	}
-	db := sql.OpenDB(c)
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		db.Close()
-		c.Close()
-		return nil, fmt.Errorf("open DuckDB connection: %w", err)
-	}
-	return &DB{connector: c, db: db, conn: conn}, nil
+	return &DB{duck: d, conn: d.Conn}, nil
 }
 
 // Close releases the session.
 func (d *DB) Close() error {
-	return errors.Join(d.conn.Close(), d.db.Close(), d.connector.Close())
+	return d.duck.Close()
 }
 
 // Dir is the results folder.

@@ -23,7 +23,7 @@ func TestCustomDatasets(t *testing.T) {
 		t.Fatal(err)
 	}
 	pq := filepath.Join(tmp, "reviews.parquet")
-	_, err = s.conn.ExecContext(ctx, "COPY (SELECT \"Review Body\" AS body, CAST(stars AS INTEGER) AS rating FROM read_csv("+
+	_, err = s.Conn.ExecContext(ctx, "COPY (SELECT \"Review Body\" AS body, CAST(stars AS INTEGER) AS rating FROM read_csv("+
 		sqlString(filepath.Join("testdata", "reviews.csv"))+", header=true)) TO "+sqlString(pq)+" (FORMAT parquet)")
 	s.Close()
 	if err != nil {

@@ -20,32 +20,33 @@ import (
 	"github.com/duckdb/duckdb-go/v2"
 )
 
-// duckSession is one in-memory DuckDB database with one connection, opened
+// DuckConn is one in-memory DuckDB database with one connection, opened
 // offline: extension auto-install and auto-load are off and the extension
 // directory is a private folder, so a stray http/S3 path fails fast instead of
 // trying to download anything. Only built-in readers (csv, json, parquet) are
-// used.
-type duckSession struct {
+// used. The data layer and the analysis package both open DuckDB this way.
+type DuckConn struct {
 	connector *duckdb.Connector
 	db        *sql.DB
-	conn      *sql.Conn
+	Conn      *sql.Conn
 }
 
-// extensionDir is the private extension_directory of the data layer's DuckDB
+// ExtensionDir is the private extension_directory of deni's DuckDB
 // connections. Nothing is ever installed there (auto-install is off).
-func extensionDir() string {
+func ExtensionDir() string {
 	return filepath.Join(os.TempDir(), "deni-duckdb-extensions")
 }
 
-func openDuck(ctx context.Context) (*duckSession, error) {
+// OpenDuckDB opens an offline in-memory DuckDB connection and runs settings
+// (SET statements) on it after the offline ones.
+func OpenDuckDB(ctx context.Context, settings ...string) (*DuckConn, error) {
 	init := func(execer driver.ExecerContext) error {
-		for _, q := range []string{
+		stmts := append([]string{
 			"SET autoinstall_known_extensions=false",
 			"SET autoload_known_extensions=false",
-			"SET extension_directory=" + sqlString(extensionDir()),
-			// Row order is part of the contract (ids are row positions).
-			"SET preserve_insertion_order=true",
-		} {
+			"SET extension_directory=" + sqlString(ExtensionDir()),
+		}, settings...)
+		for _, q := range stmts {
 			if _, err := execer.ExecContext(ctx, q, nil); err != nil {
 				return fmt.Errorf("configure DuckDB (%s): %w", q, err)
 			}
@@ -63,18 +64,31 @@ func openDuck(ctx context.Context) (*duckSession, error) {
 		c.Close()
 		return nil, fmt.Errorf("open DuckDB connection: %w", err)
 	}
-	return &duckSession{connector: c, db: db, conn: conn}, nil
+	return &DuckConn{connector: c, db: db, Conn: conn}, nil
 }
 
-func (s *duckSession) Close() error {
-	return errors.Join(s.conn.Close(), s.db.Close(), s.connector.Close())
+// Close releases the connection and the database.
+func (s *DuckConn) Close() error {
+	return errors.Join(s.Conn.Close(), s.db.Close(), s.connector.Close())
+}
+
+// duckSession is the data layer's DuckDB connection.
+type duckSession struct{ *DuckConn }
+
+func openDuck(ctx context.Context) (*duckSession, error) {
+	// Row order is part of the contract (ids are row positions).
+	d, err := OpenDuckDB(ctx, "SET preserve_insertion_order=true")
+	if err != nil {
+		return nil, err
+	}
+	return &duckSession{d}, nil
 }
 
 // queryStrings runs query through DuckDB's Arrow interface and returns the
 // named columns as Go strings (a NULL becomes valid=false). Every column the
 // query returns must be VARCHAR or an integer.
 func (s *duckSession) queryStrings(ctx context.Context, query string, args ...any) (cols map[string][]string, nulls map[string][]bool, err error) {
-	err = s.conn.Raw(func(dc any) error {
+	err = s.Conn.Raw(func(dc any) error {
 		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
 		if err != nil {
 			return err
@@ -135,7 +149,7 @@ func columnStrings(a arrow.Array) ([]string, []bool, error) {
 // describe returns the column names of a relation (for example a read_csv
 // call) in their order.
 func (s *duckSession) describe(ctx context.Context, relation string) ([]string, error) {
-	rows, err := s.conn.QueryContext(ctx, "DESCRIBE SELECT * FROM "+relation)
+	rows, err := s.Conn.QueryContext(ctx, "DESCRIBE SELECT * FROM "+relation)
 	if err != nil {
 		return nil, err
 	}

@@ -218,7 +218,7 @@ func TestDuckDBIsOffline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cols["i"][0] != "false" || cols["l"][0] != "false" || cols["d"][0] != extensionDir() {
+	if cols["i"][0] != "false" || cols["l"][0] != "false" || cols["d"][0] != ExtensionDir() {
 		t.Fatalf("DuckDB settings %v", cols)
 	}
 }
