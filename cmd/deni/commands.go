@@ -9,5 +9,6 @@ func commands() []*cobra.Command {
 		newPlanCmd(), newRunCmd(), newWorkCmd(), newSlurmCmd(),
 		newAggregateCmd(), newSQLCmd(), newReportCmd(),
 		newBenchCmd(),
+		newModelCmd(),
 	}
 }

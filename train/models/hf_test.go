@@ -86,10 +86,12 @@ func writeTinyFolder(t *testing.T, modelType string) string {
 		special := func(id int, s string) map[string]any {
 			return map[string]any{"id": id, "content": s, "special": true, "normalized": false}
 		}
-		tpl := func(s string) map[string]any { return map[string]any{"SpecialToken": map[string]any{"id": s, "type_id": 0}} }
+		tpl := func(s string) map[string]any {
+			return map[string]any{"SpecialToken": map[string]any{"id": s, "type_id": 0}}
+		}
 		writeJSON(t, filepath.Join(dir, "tokenizer.json"), map[string]any{
-			"added_tokens": []any{special(0, "<pad>"), special(1, "<unk>"), special(2, "[CLS]"), special(3, "[SEP]")},
-			"normalizer":   map[string]any{"type": "Sequence", "normalizers": []any{map[string]any{"type": "Lowercase"}}},
+			"added_tokens":  []any{special(0, "<pad>"), special(1, "<unk>"), special(2, "[CLS]"), special(3, "[SEP]")},
+			"normalizer":    map[string]any{"type": "Sequence", "normalizers": []any{map[string]any{"type": "Lowercase"}}},
 			"pre_tokenizer": map[string]any{"type": "Metaspace", "replacement": "▁", "prepend_scheme": "always", "split": true},
 			"post_processor": map[string]any{"type": "TemplateProcessing",
 				"single":         []any{tpl("[CLS]"), map[string]any{"Sequence": map[string]any{"id": "A", "type_id": 0}}, tpl("[SEP]")},

@@ -10,7 +10,9 @@ import (
 // BERT is a BERT encoder with the paper's classifier head: embeddings
 // (word + learned position + token type, LayerNorm, dropout), post-LN
 // encoder layers, a tanh pooler over the first token, and
-// Dropout(HeadDropout) → Linear.
+// Dropout(HeadDropout) → Linear. With Cfg.ModelType "roberta" it is
+// RoBERTa: the same layers and names, position ids counted from
+// pad_token_id + 1 over the non-padding tokens (see NewRoBERTa).
 type BERT struct {
 	Cfg        Config
 	Embeddings Embeddings
@@ -39,6 +41,17 @@ func NewBERT(cfg Config, init *rand.Rand) (*BERT, error) {
 	return m, nil
 }
 
+// NewRoBERTa builds a RoBERTa classifier (HF RobertaModel + the paper's
+// head): BERT's layers and parameter names, with position ids
+// pad_token_id + 1 + the count of preceding non-padding tokens, a padding
+// row in the position table, and usually type_vocab_size 1 and
+// layer_norm_eps 1e-5 (from the config). The pooler of roberta-base is not
+// pre-trained: load a checkpoint, then InitParams what it lacks.
+func NewRoBERTa(cfg Config, init *rand.Rand) (*BERT, error) {
+	cfg.ModelType = "roberta"
+	return NewBERT(cfg, init)
+}
+
 // InitParams re-initialises the parameters selected by keep (all when nil)
 // from init, in Params order, as NewBERT would.
 func (m *BERT) InitParams(init *rand.Rand, keep func(*tensor.Param) bool) {
@@ -53,7 +66,7 @@ func newBERT(c Config) (*BERT, error) {
 	m := &BERT{Cfg: c, trainG: tensor.NewGraph(), evalG: tensor.NewGraph()}
 	m.evalG.SetNoGrad(true)
 	r := &m.reg
-	m.Embeddings = NewEmbeddings(r, "embeddings", c)
+	m.Embeddings = NewEmbeddingsDim(r, "embeddings", c, c.HiddenSize, c.ModelType == "roberta")
 	m.Encoder = NewEncoder(r, "encoder", c)
 	m.Pooler = Pooler{Dense: NewLinear(r, "pooler.dense", c.HiddenSize, c.HiddenSize, c.InitializerRange, false)}
 	m.Head = NewClassifierHead(r, c)
@@ -85,13 +98,40 @@ func (m *BERT) Clone() Model {
 // [B,C]. The batch must be valid (LossAndGrad and Logits check it); it is
 // referenced, not copied, until g is reset.
 func (m *BERT) Forward(g *tensor.Graph, b Batch, train bool, rng *rand.Rand) *tensor.Tensor {
-	x := m.Embeddings.Forward(g, b, train, rng)
-	x = m.Encoder.Forward(g, x, b.Mask, train, rng)
-	return m.Head.Forward(g, m.Pooler.Forward(g, x), train, rng)
+	return m.Head.Forward(g, m.Pooled(g, b, train, rng), train, rng)
 }
 
 func (m *BERT) check(b Batch) error {
-	return b.check(m.Cfg.VocabSize, m.Cfg.TypeVocabSize, m.Cfg.MaxPositionEmbeddings)
+	return b.check(m.Cfg.VocabSize, m.Cfg.TypeVocabSize, m.Cfg.maxSeqLen())
+}
+
+// Config returns the model's configuration.
+func (m *BERT) Config() Config { return m.Cfg }
+
+// Pooled records the backbone on g (embeddings, encoder, tanh pooler over
+// the first token) and returns the pooled output [B,H], before the head.
+func (m *BERT) Pooled(g *tensor.Graph, b Batch, train bool, rng *rand.Rand) *tensor.Tensor {
+	x := m.Embeddings.Forward(g, b, train, rng)
+	x = m.Encoder.Forward(g, x, b.Mask, train, rng)
+	return m.Pooler.Forward(g, x)
+}
+
+// ClassifierHead returns the paper's head (Dropout → Linear "output").
+func (m *BERT) ClassifierHead() *ClassifierHead { return &m.Head }
+
+// Check validates a batch against the model's vocabulary and positions.
+func (m *BERT) Check(b Batch) error { return m.check(b) }
+
+// ForwardFLOPs counts the multiply-adds (×2) of one sample's forward pass of
+// t tokens: per layer the Q, K, V and output projections (4·H²), the
+// feed-forward (2·H·I) and attention scores and mixing (2·t·H) per token;
+// then the pooler and the head.
+func (m *BERT) ForwardFLOPs(t int) float64 {
+	c := m.Cfg
+	h, i, l := float64(c.HiddenSize), float64(c.IntermediateSize), float64(c.NumHiddenLayers)
+	tt := float64(t)
+	perToken := l * (4*h*h + 2*h*i + 2*tt*h)
+	return 2*tt*perToken + 2*h*h + 2*h*float64(c.NumLabels)
 }
 
 // LossAndGrad runs forward, mean cross-entropy and backward on the model's

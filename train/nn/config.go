@@ -26,6 +26,15 @@ type Config struct {
 	InitializerRange          float64 `json:"initializer_range"`
 	PadTokenID                int     `json:"pad_token_id"` // its word embedding starts at 0 and gets no gradient; -1: none
 
+	// ModelType is HF's model_type: "bert" (or ""), "roberta" or "albert".
+	ModelType string `json:"model_type"`
+	// ALBERT: the width of the factorised embeddings (mapped to
+	// hidden_size by encoder.embedding_hidden_mapping_in), and the layer
+	// groups shared across the num_hidden_layers applications.
+	EmbeddingSize   int `json:"embedding_size"`
+	NumHiddenGroups int `json:"num_hidden_groups"`
+	InnerGroupNum   int `json:"inner_group_num"`
+
 	NumLabels   int     `json:"num_labels"`   // classes of the head
 	HeadDropout float64 `json:"head_dropout"` // dropout before the head; the paper uses 0.3
 	// HeadInit is "torch" (PyTorch nn.Linear default, U(±1/√in) for weight
@@ -46,7 +55,8 @@ func BertBaseUncased(numLabels int) Config {
 }
 
 // LoadConfig reads a Hugging Face config.json and sets the head fields.
-// Fields absent from the file keep BERT's defaults.
+// Fields absent from the file keep BERT's defaults; for ALBERT,
+// embedding_size defaults to 128 and the group counts to 1.
 func LoadConfig(path string, numLabels int, headDropout float64) (Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -57,6 +67,23 @@ func LoadConfig(path string, numLabels int, headDropout float64) (Config, error)
 		return Config{}, fmt.Errorf("nn: %s: %w", path, err)
 	}
 	c.NumLabels, c.HeadDropout = numLabels, headDropout
+	if c.ModelType == "albert" {
+		var a struct {
+			EmbeddingSize   *int `json:"embedding_size"`
+			NumHiddenGroups *int `json:"num_hidden_groups"`
+			InnerGroupNum   *int `json:"inner_group_num"`
+		}
+		_ = json.Unmarshal(data, &a) // it parsed above
+		if a.EmbeddingSize == nil {
+			c.EmbeddingSize = 128
+		}
+		if a.NumHiddenGroups == nil {
+			c.NumHiddenGroups = 1
+		}
+		if a.InnerGroupNum == nil {
+			c.InnerGroupNum = 1
+		}
+	}
 	return c, c.Validate()
 }
 
@@ -103,9 +130,25 @@ func (c Config) Validate() error {
 		return fmt.Errorf("nn: pad_token_id %d outside the vocabulary", c.PadTokenID)
 	case c.HeadInit != "" && c.HeadInit != "torch" && c.HeadInit != "bert":
 		return fmt.Errorf("nn: head_init must be \"torch\" or \"bert\", got %q", c.HeadInit)
+	case c.ModelType != "" && c.ModelType != "bert" && c.ModelType != "roberta" && c.ModelType != "albert":
+		return fmt.Errorf("nn: unsupported model_type %q (bert, roberta, albert)", c.ModelType)
+	case c.ModelType == "roberta" && (c.PadTokenID < 0 || c.MaxPositionEmbeddings <= c.PadTokenID+1):
+		return fmt.Errorf("nn: roberta needs a pad_token_id below max_position_embeddings - 1")
+	case c.ModelType == "albert" && (c.EmbeddingSize <= 0 || c.NumHiddenGroups <= 0 || c.InnerGroupNum <= 0 ||
+		c.NumHiddenLayers%c.NumHiddenGroups != 0):
+		return fmt.Errorf("nn: albert needs positive embedding_size, num_hidden_groups and inner_group_num, with num_hidden_layers a multiple of num_hidden_groups")
 	}
 	_, err := c.Activation()
 	return err
+}
+
+// maxSeqLen is the longest sequence the position table serves (RoBERTa's
+// positions start after pad_token_id).
+func (c Config) maxSeqLen() int {
+	if c.ModelType == "roberta" {
+		return c.MaxPositionEmbeddings - c.PadTokenID - 1
+	}
+	return c.MaxPositionEmbeddings
 }
 
 func prob(p float64) bool { return p >= 0 && p < 1 }

@@ -264,29 +264,48 @@ func (e *Encoder) Forward(g *tensor.Graph, x *tensor.Tensor, mask []int32, train
 }
 
 // Embeddings is BERT's input block: LN(word + position + token type), then
-// dropout ("embeddings.*").
+// dropout ("embeddings.*"). RoBERTa's variant (PaddingPositions) numbers
+// positions from pad_token_id + 1 over the non-padding tokens, as HF's
+// create_position_ids_from_input_ids, and its position table has a padding
+// row too.
 type Embeddings struct {
 	Word      Embedding // word_embeddings
-	Position  Embedding // position_embeddings (learned, absolute from 0)
+	Position  Embedding // position_embeddings (learned, absolute)
 	TokenType Embedding // token_type_embeddings; nil Weight when there are none
 	LayerNorm LayerNorm
 	Dropout   float32
+	// PaddingPositions selects RoBERTa's position ids: padding_idx + the
+	// running count of non-padding tokens, and padding_idx at padding.
+	PaddingPositions bool
+	PadID            int32
 
 	positions []int32 // 0, 1, …, max_position_embeddings−1
 	zeroType  []int32 // {0}: the token type of every token when none is given
 }
 
-// NewEmbeddings registers the embedding block under prefix ("embeddings").
+// NewEmbeddings registers the embedding block under prefix ("embeddings")
+// with width c.HiddenSize.
 func NewEmbeddings(r *Registry, prefix string, c Config) Embeddings {
-	h, std := c.HiddenSize, c.InitializerRange
-	e := Embeddings{Dropout: float32(c.HiddenDropoutProb), zeroType: []int32{0}}
-	e.Word = NewEmbedding(r, prefix+".word_embeddings", c.VocabSize, h, std, c.PadTokenID)
-	e.Position = NewEmbedding(r, prefix+".position_embeddings", c.MaxPositionEmbeddings, h, std, -1)
+	return NewEmbeddingsDim(r, prefix, c, c.HiddenSize, false)
+}
+
+// NewEmbeddingsDim registers the embedding block with width dim (ALBERT's
+// embedding_size); roberta selects RoBERTa's position ids, whose table
+// row pad_token_id is a padding row (zero, no gradient).
+func NewEmbeddingsDim(r *Registry, prefix string, c Config, dim int, roberta bool) Embeddings {
+	std := c.InitializerRange
+	e := Embeddings{Dropout: float32(c.HiddenDropoutProb), zeroType: []int32{0}, PaddingPositions: roberta, PadID: int32(c.PadTokenID)}
+	e.Word = NewEmbedding(r, prefix+".word_embeddings", c.VocabSize, dim, std, c.PadTokenID)
+	posPad := -1
+	if roberta {
+		posPad = c.PadTokenID
+	}
+	e.Position = NewEmbedding(r, prefix+".position_embeddings", c.MaxPositionEmbeddings, dim, std, posPad)
 	e.TokenType.PadIdx = -1
 	if c.TypeVocabSize > 0 {
-		e.TokenType = NewEmbedding(r, prefix+".token_type_embeddings", c.TypeVocabSize, h, std, -1)
+		e.TokenType = NewEmbedding(r, prefix+".token_type_embeddings", c.TypeVocabSize, dim, std, -1)
 	}
-	e.LayerNorm = NewLayerNorm(r, prefix+".LayerNorm", h, c.LayerNormEps)
+	e.LayerNorm = NewLayerNorm(r, prefix+".LayerNorm", dim, c.LayerNormEps)
 	e.positions = make([]int32, c.MaxPositionEmbeddings)
 	for i := range e.positions {
 		e.positions[i] = int32(i)
@@ -294,11 +313,35 @@ func NewEmbeddings(r *Registry, prefix string, c Config) Embeddings {
 	return e
 }
 
-// Forward embeds a valid batch: out is [B,T,H].
+// positionIDs returns RoBERTa's [B·T] position ids: a token that is not
+// padding (mask 1 and id ≠ pad) at running count k gets pad+k, padding gets
+// pad. With right padding this equals HF's ids computed from input_ids.
+func (e *Embeddings) positionIDs(g *tensor.Graph, b Batch) []int32 {
+	pos := g.Arena().Ints(b.B * b.T)
+	for i := 0; i < b.B; i++ {
+		k := e.PadID
+		for j := 0; j < b.T; j++ {
+			n := i*b.T + j
+			if b.IDs[n] != e.PadID && (b.Mask == nil || b.Mask[n] != 0) {
+				k++
+				pos[n] = k
+			} else {
+				pos[n] = e.PadID
+			}
+		}
+	}
+	return pos
+}
+
+// Forward embeds a valid batch: out is [B,T,dim].
 func (e *Embeddings) Forward(g *tensor.Graph, b Batch, train bool, rng *rand.Rand) *tensor.Tensor {
 	h := e.Word.Weight.Shape[1]
 	x := g.Reshape(e.Word.Forward(g, b.IDs), b.B, b.T, h)
-	x = g.Add(x, e.Position.Forward(g, e.positions[:b.T])) // [T,H] broadcast over B
+	if e.PaddingPositions {
+		x = g.Add(x, g.Reshape(e.Position.Forward(g, e.positionIDs(g, b)), b.B, b.T, h))
+	} else {
+		x = g.Add(x, e.Position.Forward(g, e.positions[:b.T])) // [T,H] broadcast over B
+	}
 	if e.TokenType.Weight != nil {
 		if b.TypeIDs == nil {
 			x = g.Add(x, e.TokenType.Forward(g, e.zeroType)) // [1,H] broadcast
