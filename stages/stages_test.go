@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/deni-project/deni/pipeline"
+	"github.com/deni-project/deni/train/strategy"
 )
 
 // tinySpec trains in about a second: 60 labelled TREC questions, 2 epochs.
@@ -120,6 +121,22 @@ func TestLoadRejectsUnknownNames(t *testing.T) {
 		_, err := Load(writeSpec(t, c.src), "")
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: error %v, want %q", c.src, err, c.want)
+		}
+	}
+}
+
+// The strategies emit the event kinds that the results contract documents.
+func TestEventKindsMatchTheContract(t *testing.T) {
+	pairs := [][2]string{
+		{strategy.EventNoise, pipeline.EventNoise},
+		{strategy.EventMembersCreated, pipeline.EventMembersCreated},
+		{strategy.EventMembersMerged, pipeline.EventMembersMerged},
+		{strategy.EventFinalEnsembleCreated, pipeline.EventFinalEnsembleCreated},
+		{strategy.EventAveragingStarted, pipeline.EventAveragingStarted},
+	}
+	for _, p := range pairs {
+		if p[0] != p[1] {
+			t.Errorf("strategy emits %q, the results contract says %q", p[0], p[1])
 		}
 	}
 }
