@@ -15,6 +15,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/deni-project/deni/augment"
 	"github.com/deni-project/deni/pipeline/seeds"
 	"github.com/deni-project/deni/train/schedule"
 )
@@ -52,18 +53,89 @@ type DatasetSpec struct {
 func (d DatasetSpec) Custom() bool { return len(d.Files) > 0 }
 
 // AugmentSpec is one `augment:` entry: "none", or a method with its settings.
+// Method, K and Epochs keep their Go names in the run's canonical JSON (run
+// IDs of earlier experiments do not change); the settings that change the
+// augmented samples follow with omitempty, and those that do not (paths,
+// endpoint, parallelism, retries) are left out of the run ID.
 type AugmentSpec struct {
 	Method string `yaml:"method"`
-	K      int    `yaml:"k"`      // augmented samples per labelled sample
-	Epochs int    `yaml:"epochs"` // training epochs of augmented runs (paper: 12)
+	K      int    `yaml:"k"`              // augmented samples per labelled sample
+	Epochs int    `yaml:"epochs"`         // training epochs of augmented runs (paper: 12)
+	Name   string `yaml:"label" json:"-"` // names the augmentation in results; default method_k
+
+	// synonym: share of words replaced (EDA's α_sr); typo: share of words changed.
+	Rate float64 `yaml:"rate" json:"rate,omitempty"`
+	// eda: Wei & Zou's rates (default 0.1 each; 0 disables an operation).
+	AlphaSR float64 `yaml:"alpha_sr" json:"alpha_sr,omitempty"`
+	AlphaRI float64 `yaml:"alpha_ri" json:"alpha_ri,omitempty"`
+	AlphaRS float64 `yaml:"alpha_rs" json:"alpha_rs,omitempty"`
+	PRD     float64 `yaml:"p_rd" json:"p_rd,omitempty"`
+	WordNet string  `yaml:"wordnet" json:"-"` // synonym, eda: WordNet folder ("" = $DENI_WORDNET or /usr/share/wordnet)
+	// typo: operations drawn from (default all: keyboard, spelling, ocr, swap, drop)
+	// and the least number of words changed per output (default 0).
+	Ops      []string `yaml:"ops" json:"ops,omitempty"`
+	MinWords int      `yaml:"min_words" json:"min_words,omitempty"`
+
+	// paraphrase_file: one file for every dataset, or one per dataset; paths
+	// relative to the data directory ("" = the dataset's default file).
+	File   string            `yaml:"file" json:"file,omitempty"`
+	Files  map[string]string `yaml:"files" json:"files,omitempty"`
+	Join   string            `yaml:"join" json:"join,omitempty"`     // seed | label | seed_or_label ("" = the file's default)
+	Match  string            `yaml:"match" json:"match,omitempty"`   // exact | normalized | suffix ("" = the file's default)
+	Labels map[string]string `yaml:"labels" json:"labels,omitempty"` // file label -> class name, or drop
+
+	// llm: an OpenAI-compatible chat-completions endpoint.
+	Endpoint    string  `yaml:"endpoint" json:"-"` // e.g. http://localhost:11434 (Ollama)
+	Model       string  `yaml:"model" json:"model,omitempty"`
+	Prompt      string  `yaml:"prompt" json:"prompt,omitempty"` // template with {text} and {n}; "" = built in
+	N           int     `yaml:"n" json:"n,omitempty"`           // paraphrases asked for per text; 0 = k
+	Temperature float64 `yaml:"temperature" json:"temperature,omitempty"`
+	Concurrency int     `yaml:"concurrency" json:"-"`
+	Retries     int     `yaml:"retries" json:"-"`
+	Backoff     float64 `yaml:"backoff" json:"-"`     // seconds before the first retry, doubled after each
+	Timeout     float64 `yaml:"timeout" json:"-"`     // seconds per request
+	RateLimit   float64 `yaml:"rate_limit" json:"-"`  // requests per second; 0 = unlimited
+	APIKeyEnv   string  `yaml:"api_key_env" json:"-"` // environment variable holding the API key
+	CacheDir    string  `yaml:"cache_dir" json:"-"`   // answers cache; "" = <results>/<experiment>/augment/llm
+	Offline     bool    `yaml:"offline" json:"-"`     // use cached answers only
 }
 
-// Label names the augmentation in results: "none" or "method_k".
+// Label names the augmentation in results: `label:` when given, else "none"
+// or "method_k".
 func (a AugmentSpec) Label() string {
+	if a.Name != "" {
+		return a.Name
+	}
 	if a.Method == "none" {
 		return "none"
 	}
 	return fmt.Sprintf("%s_%d", a.Method, a.K)
+}
+
+// augmentKeys are the settings each augmentation method accepts, besides
+// method, k, epochs and label.
+var augmentKeys = map[string][]string{
+	"none":            nil,
+	"synonym":         {"rate", "wordnet"},
+	"eda":             {"alpha_sr", "alpha_ri", "alpha_rs", "p_rd", "wordnet"},
+	"typo":            {"rate", "ops", "min_words"},
+	"paraphrase_file": {"file", "files", "join", "match", "labels"},
+	"llm": {"endpoint", "model", "prompt", "n", "temperature", "concurrency", "retries", "backoff", "timeout",
+		"rate_limit", "api_key_env", "cache_dir", "offline"},
+}
+
+// augmentDefaults returns an entry of method with its defaults filled in.
+func augmentDefaults(method string) AugmentSpec {
+	a := AugmentSpec{Method: method, K: 1, Epochs: 12}
+	switch method {
+	case "synonym", "typo":
+		a.Rate = 0.1
+	case "eda":
+		a.AlphaSR, a.AlphaRI, a.AlphaRS, a.PRD = 0.1, 0.1, 0.1, 0.1
+	case "llm":
+		a.Temperature, a.Concurrency, a.Retries, a.Backoff, a.Timeout = 0.7, 4, 4, 1, 60
+	}
+	return a
 }
 
 // SeedSpec controls the randomness factors: every factor's stream derives
@@ -126,8 +198,8 @@ func (t TrainSpec) MaxLenFor(name string) int {
 
 // Models, tuning methods and augmentation methods this build can run.
 var (
-	KnownTuning  = []string{"full"}
-	KnownAugment = []string{"none"}
+	KnownTuning  = []string{"full", "lora", "ia3", "unipelt"} // models.Tunings
+	KnownAugment = []string{"none", "synonym", "eda", "typo", "paraphrase_file", "llm"}
 	KnownOptim   = []string{"adam", "adamw", "sgd"}
 	KnownSched   = []string{"linear", "linear_warmup", "cosine", "constant"}
 )
@@ -303,26 +375,174 @@ func decodeAugment(file string, n *yaml.Node) ([]AugmentSpec, error) {
 	}
 	var out []AugmentSpec
 	for _, it := range items {
-		a := AugmentSpec{K: 1, Epochs: 12}
-		if it.Kind == yaml.ScalarNode {
-			a.Method = it.Value
-		} else {
-			if err := checkKeys(file, it, "augment", yamlKeys(reflect.TypeFor[AugmentSpec]())); err != nil {
+		var a AugmentSpec
+		switch it.Kind {
+		case yaml.ScalarNode:
+			a = augmentDefaults(it.Value)
+		case yaml.MappingNode:
+			method := ""
+			for i := 0; i+1 < len(it.Content); i += 2 {
+				if it.Content[i].Value == "method" {
+					method = it.Content[i+1].Value
+				}
+			}
+			if method == "" {
+				return nil, fmt.Errorf("%s:%d: an augment entry needs `method:` (one of %v)", file, it.Line, KnownAugment)
+			}
+			if !slices.Contains(KnownAugment, method) {
+				return nil, fmt.Errorf("%s:%d: augmentation method %q is not available (available: %v)", file, it.Line, method, KnownAugment)
+			}
+			allowed := append([]string{"method", "k", "epochs", "label"}, augmentKeys[method]...)
+			if method == "none" {
+				allowed = []string{"method", "label"}
+			}
+			for i := 0; i+1 < len(it.Content); i += 2 {
+				k := it.Content[i]
+				if slices.Contains(allowed, k.Value) {
+					continue
+				}
+				for _, m := range KnownAugment {
+					if slices.Contains(augmentKeys[m], k.Value) {
+						return nil, fmt.Errorf("%s:%d: key %q does not apply to augmentation %s (it is a setting of %s); %s takes: %s",
+							file, k.Line, k.Value, method, m, method, strings.Join(allowed, ", "))
+					}
+				}
+			}
+			if err := checkKeys(file, it, "augment "+method, allowed); err != nil {
 				return nil, err
 			}
+			a = augmentDefaults(method)
 			if err := it.Decode(&a); err != nil {
 				return nil, fmt.Errorf("%s:%d: augment: %w", file, it.Line, cleanYAMLErr(err))
 			}
+		default:
+			return nil, fmt.Errorf("%s:%d: an augment entry is a method name or a mapping with `method:`", file, it.Line)
 		}
 		if !slices.Contains(KnownAugment, a.Method) {
 			return nil, fmt.Errorf("%s:%d: augmentation method %q is not available (available: %v)", file, it.Line, a.Method, KnownAugment)
 		}
-		if a.K < 1 || a.Epochs < 1 {
-			return nil, fmt.Errorf("%s:%d: augment k and epochs must be positive", file, it.Line)
+		if err := a.validate(); err != nil {
+			return nil, fmt.Errorf("%s:%d: augment %s: %w", file, it.Line, a.Method, err)
+		}
+		for _, b := range out {
+			if b.Label() == a.Label() {
+				return nil, fmt.Errorf("%s:%d: augmentation label %q is used twice; give one a `label:`", file, it.Line, a.Label())
+			}
+			if reflect.DeepEqual(augmentIdentity(a), augmentIdentity(b)) {
+				return nil, fmt.Errorf("%s:%d: augment entries %q and %q make the same augmented samples and runs; remove one", file, it.Line, b.Label(), a.Label())
+			}
 		}
 		out = append(out, a)
 	}
 	return out, nil
+}
+
+// augmentIdentity is what makes two entries give different runs: the
+// entry without the fields that are not part of the run ID.
+func augmentIdentity(a AugmentSpec) AugmentSpec {
+	return AugmentSpec{Method: a.Method, K: a.K, Epochs: a.Epochs, Rate: a.Rate, AlphaSR: a.AlphaSR, AlphaRI: a.AlphaRI,
+		AlphaRS: a.AlphaRS, PRD: a.PRD, Ops: a.Ops, MinWords: a.MinWords, File: a.File, Files: a.Files, Join: a.Join, Match: a.Match,
+		Labels: a.Labels, Model: a.Model, Prompt: a.Prompt, N: a.N, Temperature: a.Temperature}
+}
+
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// validate checks an entry's settings (method-specific keys were checked
+// when it was decoded).
+func (a AugmentSpec) validate() error {
+	if a.Name != "" && !nameRE.MatchString(a.Name) {
+		return fmt.Errorf("label %q must be letters, digits, '_', '-' or '.'", a.Name)
+	}
+	if a.Method == "none" {
+		return nil
+	}
+	if a.K < 1 || a.Epochs < 1 {
+		return fmt.Errorf("k and epochs must be positive (k=%d, epochs=%d)", a.K, a.Epochs)
+	}
+	frac := func(name string, v float64, zeroOK bool) error {
+		if v < 0 || v > 1 || v == 0 && !zeroOK {
+			if zeroOK {
+				return fmt.Errorf("%s must be in [0, 1], got %v", name, v)
+			}
+			return fmt.Errorf("%s must be in (0, 1], got %v", name, v)
+		}
+		return nil
+	}
+	switch a.Method {
+	case "synonym":
+		return frac("rate", a.Rate, false)
+	case "eda":
+		for _, r := range []struct {
+			name string
+			v    float64
+		}{{"alpha_sr", a.AlphaSR}, {"alpha_ri", a.AlphaRI}, {"alpha_rs", a.AlphaRS}, {"p_rd", a.PRD}} {
+			if err := frac(r.name, r.v, true); err != nil {
+				return err
+			}
+		}
+		if a.AlphaSR+a.AlphaRI+a.AlphaRS+a.PRD == 0 {
+			return errors.New("every operation is disabled: give at least one of alpha_sr, alpha_ri, alpha_rs, p_rd a positive rate")
+		}
+	case "typo":
+		if err := frac("rate", a.Rate, false); err != nil {
+			return err
+		}
+		if a.MinWords < 0 {
+			return fmt.Errorf("min_words must not be negative, got %d", a.MinWords)
+		}
+		for i, op := range a.Ops {
+			if !slices.Contains(augment.TypoOps, op) {
+				return fmt.Errorf("ops: %q is not one of %v", op, augment.TypoOps)
+			}
+			if slices.Contains(a.Ops[:i], op) {
+				return fmt.Errorf("ops: %q is listed twice", op)
+			}
+		}
+	case "paraphrase_file":
+		if a.File != "" && len(a.Files) > 0 {
+			return errors.New("give `file` (every dataset) or `files` (dataset: file), not both")
+		}
+		if a.Join != "" && !slices.Contains(augment.JoinModes, a.Join) {
+			return fmt.Errorf("join %q is not one of %v", a.Join, augment.JoinModes)
+		}
+		if a.Match != "" && !slices.Contains(augment.MatchModes, a.Match) {
+			return fmt.Errorf("match %q is not one of %v", a.Match, augment.MatchModes)
+		}
+		for k, v := range a.Files {
+			if v == "" {
+				return fmt.Errorf("files: dataset %q has no file", k)
+			}
+		}
+		for k, v := range a.Labels {
+			if v == "" {
+				return fmt.Errorf("labels: file label %q maps to nothing (give a class name or %s)", k, augment.DropLabel)
+			}
+		}
+	case "llm":
+		switch {
+		case a.Model == "":
+			return errors.New("`model:` is required (the model name the endpoint serves)")
+		case a.Endpoint == "" && !a.Offline:
+			return errors.New("`endpoint:` is required (e.g. http://localhost:11434 for Ollama), unless offline: true")
+		case a.Prompt != "" && !strings.Contains(a.Prompt, "{text}"):
+			return errors.New("prompt must contain {text} (and may contain {n})")
+		case a.N != 0 && a.N < a.K:
+			return fmt.Errorf("n=%d paraphrases per text is fewer than k=%d", a.N, a.K)
+		case a.Temperature < 0 || a.Temperature > 2:
+			return fmt.Errorf("temperature must be in [0, 2], got %v", a.Temperature)
+		case a.Concurrency < 1:
+			return fmt.Errorf("concurrency must be at least 1, got %d", a.Concurrency)
+		case a.Retries < 0:
+			return fmt.Errorf("retries must not be negative, got %d", a.Retries)
+		case a.Backoff <= 0 || a.Timeout <= 0:
+			return errors.New("backoff and timeout are positive numbers of seconds")
+		case a.RateLimit < 0:
+			return fmt.Errorf("rate_limit must not be negative, got %v", a.RateLimit)
+		case a.APIKeyEnv != "" && !envNameRE.MatchString(a.APIKeyEnv):
+			return fmt.Errorf("api_key_env %q is not an environment variable name (give the variable's name, not the key)", a.APIKeyEnv)
+		}
+	}
+	return nil
 }
 
 func decodeStrategies(file string, n *yaml.Node) ([]schedule.Params, error) {
@@ -426,6 +646,13 @@ func (e *Experiment) validate(file string) error {
 			return bad("dataset %q is listed twice", d.Name)
 		}
 		seen[d.Name] = true
+	}
+	for _, a := range e.Augment {
+		for d := range a.Files {
+			if !seen[d] {
+				return bad("augment %s: files names dataset %q, which is not in datasets", a.Label(), d)
+			}
+		}
 	}
 	return nil
 }

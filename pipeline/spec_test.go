@@ -93,7 +93,7 @@ func TestParseErrorsNameKeyAndLine(t *testing.T) {
 		{"name: x\ndatasets: [{name: r, files: [a.csv], format: csv, txt: t, label: l}]\nstrategies: [default]\n", `x.yaml:2: unknown key "txt" in a custom dataset (did you mean "text"?)`},
 		{"name: x\ndatasets: [trec]\nstrategies: [default, default]\n", `label "default" is used twice`},
 		{"name: x\ndatasets: [trec]\nstrategies: [default]\ntrain: {epochs: ten}\n", `x.yaml:4: train:`},
-		{"name: x\ndatasets: [trec]\nstrategies: [default]\ntuning: [lora]\n", `tuning method "lora" is not available`},
+		{"name: x\ndatasets: [trec]\nstrategies: [default]\ntuning: [prompt_tuning]\n", `tuning method "prompt_tuning" is not available`},
 		{"datasets: [trec]\nstrategies: [default]\n", "`name:` is required"},
 		{"name: x\ndatasets: [trec]\n", "no strategies"},
 		{"name: x\ndatasets: [trec]\nstrategies: [default]\ntrain: {optimizer: adagrad}\n", `train.optimizer "adagrad"`},

@@ -32,6 +32,8 @@ type Trainer struct {
 	vecsOnce sync.Once
 	vecs     *text.Embeddings // the experiment's word vectors (nil: embedded)
 	vecsErr  error
+
+	aug *AugmentStage // augmented sets, cached (see augment.go)
 }
 
 // preparedData is a dataset with its model factory and encoded rows.
@@ -45,12 +47,17 @@ type preparedData struct {
 }
 
 // NewRunner returns the runner that trains and evaluates the runs of e.
-func NewRunner(e *pipeline.Experiment) pipeline.Runner {
+func NewRunner(e *pipeline.Experiment, opts ...RunnerOption) pipeline.Runner {
 	base := "."
 	if e.File != "" {
 		base = filepath.Dir(e.File)
 	}
-	return &Trainer{e: e, baseDir: base, prepared: map[string]*preparedData{}}
+	t := &Trainer{e: e, baseDir: base, prepared: map[string]*preparedData{},
+		aug: NewAugmentStage(DefaultAugmentDir(e), e.DataDir)}
+	for _, o := range opts {
+		o(t)
+	}
+	return t
 }
 
 func (t *Trainer) dataset(ctx context.Context, r pipeline.Run) (*preparedData, error) {
@@ -110,9 +117,6 @@ func (t *Trainer) Run(ctx context.Context, r pipeline.Run) (*pipeline.Result, er
 	if err != nil {
 		return nil, err
 	}
-	if r.Augment.Method != "none" {
-		return nil, fmt.Errorf("augmentation %q is not available in this build", r.Augment.Method)
-	}
 	samples := func(idx []int) []strategy.Sample {
 		out := make([]strategy.Sample, len(idx))
 		for i, j := range idx {
@@ -121,11 +125,20 @@ func (t *Trainer) Run(ctx context.Context, r pipeline.Run) (*pipeline.Result, er
 		return out
 	}
 	train, test := samples(part.Labelled.Indices), samples(part.Test)
+	if r.Augment.Method != "none" { // training data = labelled ∪ augmented; the test set is never augmented
+		set, err := t.aug.Augment(ctx, r.Augment, p.ds, part, r.Seeds.Augmentation)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range set.Samples {
+			train = append(train, strategy.Sample{IDs: p.factory.Encode(s.Text, r.MaxLen), Label: int32(s.Label)})
+		}
+	}
 
 	tr := r.Train
 	lr := tr.LR
 	if lr == 0 {
-		lr = p.factory.DefaultLR
+		lr = p.factory.LR(r.Tuning) // per tuning method (models.PaperLRs, models.GloveMiniLRs)
 	}
 	ocfg, err := optim.Defaults(optim.Kind(tr.Optimizer))
 	if err != nil {
@@ -152,14 +165,14 @@ func (t *Trainer) Run(ctx context.Context, r pipeline.Run) (*pipeline.Result, er
 			ModelRandomness: r.Seeds.ModelRandomness, Noise: r.Seeds.Noise},
 		Parallel: runtime.GOMAXPROCS(0),
 	}
-	out, err := strategy.Train(ctx, setup, p.factory.NewModel, train, test)
+	out, err := strategy.Train(ctx, setup, p.factory.ModelMaker(r.Tuning), train, test)
 	if err != nil {
 		return nil, err
 	}
-	return result(r, p, part, out, setup), nil
+	return result(r, p, part, out, setup, len(train)), nil
 }
 
-func result(r pipeline.Run, p *preparedData, part *data.Partition, o *strategy.Outcome, s strategy.Setup) *pipeline.Result {
+func result(r pipeline.Run, p *preparedData, part *data.Partition, o *strategy.Outcome, s strategy.Setup, nTrain int) *pipeline.Result {
 	labels := make([]int32, len(part.Test))
 	for i, j := range part.Test {
 		labels[i] = int32(p.ds.Labels[j])
@@ -167,7 +180,7 @@ func result(r pipeline.Run, p *preparedData, part *data.Partition, o *strategy.O
 	res := &pipeline.Result{Run: pipeline.RunRow{
 		MacroF1:  metrics.MacroF1(labels, o.Preds, o.Classes),
 		Accuracy: metrics.Accuracy(labels, o.Preds),
-		Classes:  int32(o.Classes), NTrain: int32(len(part.Labelled.Indices)), NTest: int32(len(part.Test)),
+		Classes:  int32(o.Classes), NTrain: int32(nTrain), NTest: int32(len(part.Test)),
 		Members: int32(len(o.MemberPreds[0])), Epochs: int32(s.Epochs), BatchSize: int32(s.BatchSize),
 		MaxLen: int32(r.MaxLen), LR: s.LR, Optimizer: string(s.Optimizer.Kind),
 		Steps: o.Cost.Steps, OptimizerSteps: o.Cost.OptimizerSteps, ForwardSamples: o.Cost.ForwardSamples,

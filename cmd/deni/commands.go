@@ -5,7 +5,7 @@ import "github.com/spf13/cobra"
 // commands lists the subcommands of deni.
 func commands() []*cobra.Command {
 	return []*cobra.Command{
-		newDataCmd(),
+		newDataCmd(), newAugmentCmd(),
 		newPlanCmd(), newRunCmd(), newWorkCmd(), newSlurmCmd(),
 		newAggregateCmd(), newSQLCmd(), newReportCmd(),
 		newBenchCmd(),

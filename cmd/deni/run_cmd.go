@@ -181,6 +181,10 @@ func execute(cmd *cobra.Command, f execFlags, shard *pipeline.ShardSpec, aggrega
 	if err != nil {
 		return err
 	}
+	// Fail now, not run by run, when WordNet or a paraphrase file is missing.
+	if err := stages.CheckAugment(e); err != nil {
+		return err
+	}
 	runs := pipeline.Plan(e)
 	if shard != nil {
 		runs = pipeline.Shard(runs, shard.I, shard.N)
@@ -216,7 +220,7 @@ func execute(cmd *cobra.Command, f execFlags, shard *pipeline.ShardSpec, aggrega
 		attrs = append(attrs, "shard", shard.String())
 	}
 	log.Info("starting", attrs...)
-	x := &pipeline.Executor{Store: store, Runner: stages.NewRunner(e), Workers: f.workers, Force: f.force,
+	x := &pipeline.Executor{Store: store, Runner: stages.NewRunner(e, stages.WithAugmentDir(filepath.Join(store.Dir(), "augment"))), Workers: f.workers, Force: f.force,
 		Log: log, Observer: rep, Version: version}
 	sum, err := x.Execute(ctx, runs)
 	rep.Close()

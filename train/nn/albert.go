@@ -62,6 +62,7 @@ type ALBERTLayer struct {
 	FFN           FeedForward
 	OutLayerNorm  LayerNorm // full_layer_layer_norm
 	Dropout       float32
+	OutHook       OutputHook // replaces the last residual block when set
 }
 
 // NewALBERTLayer registers the parameters of an ALBERT layer under prefix
@@ -91,10 +92,15 @@ func NewALBERTLayer(r *Registry, prefix string, c Config) ALBERTLayer {
 // Forward maps x [B,T,H] to [B,T,H]:
 // a = LN(x + dropout(dense(attention(x)))); out = LN(a + ffn(a)).
 func (l *ALBERTLayer) Forward(g *tensor.Graph, x *tensor.Tensor, mask []int32, train bool, rng *rand.Rand) *tensor.Tensor {
+	s := Step{Mask: mask, Train: train, RNG: rng}
 	ctx := l.Attention.Forward(g, x, mask, train, rng)
-	a := g.Dropout(l.AttnOutput.Forward(g, ctx), l.Dropout, train, rng)
+	a := g.Dropout(l.AttnOutput.Apply(g, ctx, s), l.Dropout, train, rng)
 	a = l.AttnLayerNorm.AddForward(g, a, x)
-	return l.OutLayerNorm.AddForward(g, l.FFN.Forward(g, a), a)
+	f := l.FFN.Apply(g, a, s)
+	if l.OutHook != nil {
+		return l.OutHook.Output(g, &l.OutLayerNorm, f, a, s)
+	}
+	return l.OutLayerNorm.AddForward(g, f, a)
 }
 
 // ALBERT is an ALBERT encoder (HF AlbertModel) with the paper's head:

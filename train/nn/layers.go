@@ -84,6 +84,39 @@ func (r *Registry) InitSelected(rng *rand.Rand, keep func(*tensor.Param) bool) {
 // (Weight [out,in], Bias [out]; Bias may be nil).
 type Linear struct {
 	Weight, Bias *tensor.Param
+	// Hook, when set, takes over Apply: a parameter-efficient method
+	// (package peft) adds its update to the layer. Forward ignores it.
+	Hook LinearHook
+}
+
+// Step is what a forward pass tells the hooks of its layers: the batch's
+// padding mask ([B·T], 1 token, 0 padding; nil: no padding), whether it
+// trains (dropout on) and the dropout stream (nil in evaluation).
+type Step struct {
+	Mask  []int32
+	Train bool
+	RNG   *rand.Rand
+}
+
+// LinearHook changes a Linear's forward pass: LoRA adds a low-rank update,
+// IA3 rescales the input or the output (package peft). Forward returns the
+// hooked output of l on x [..., in].
+type LinearHook interface {
+	Forward(g *tensor.Graph, l *Linear, x *tensor.Tensor, s Step) *tensor.Tensor
+}
+
+// AttentionHook replaces the scaled dot-product attention of a
+// SelfAttention over its projected q, k, v [B,T,H] (prefix tuning prepends
+// learned keys and values); x is the attention's input.
+type AttentionHook interface {
+	Attend(g *tensor.Graph, a *SelfAttention, x, q, k, v *tensor.Tensor, s Step) *tensor.Tensor
+}
+
+// OutputHook replaces a layer's last residual block LN(h + res), where h is
+// the feed-forward output (after dropout) and res the block's input: a
+// bottleneck adapter inserts itself there.
+type OutputHook interface {
+	Output(g *tensor.Graph, ln *LayerNorm, h, res *tensor.Tensor, s Step) *tensor.Tensor
 }
 
 // NewLinear registers name.weight [out,in] and name.bias [out],
@@ -110,6 +143,14 @@ func (l *Linear) Forward(g *tensor.Graph, x *tensor.Tensor) *tensor.Tensor {
 		b = l.Bias.Tensor
 	}
 	return g.Linear(x, l.Weight.Tensor, b)
+}
+
+// Apply is Forward through the layer's Hook, when it has one.
+func (l *Linear) Apply(g *tensor.Graph, x *tensor.Tensor, s Step) *tensor.Tensor {
+	if l.Hook != nil {
+		return l.Hook.Forward(g, l, x, s)
+	}
+	return l.Forward(g, x)
 }
 
 // Embedding is a lookup table Weight [V,H]; row PadIdx (if ≥ 0) starts at
@@ -164,14 +205,19 @@ type SelfAttention struct {
 	Query, Key, Value Linear
 	Heads             int
 	Dropout           float32
+	Hook              AttentionHook // replaces the attention op when set
 }
 
 // Forward maps x [B,T,H] to the attention context [B,T,H]; mask is [B·T]
 // (1 token, 0 padding) or nil.
 func (a *SelfAttention) Forward(g *tensor.Graph, x *tensor.Tensor, mask []int32, train bool, rng *rand.Rand) *tensor.Tensor {
-	q := a.Query.Forward(g, x)
-	k := a.Key.Forward(g, x)
-	v := a.Value.Forward(g, x)
+	s := Step{Mask: mask, Train: train, RNG: rng}
+	q := a.Query.Apply(g, x, s)
+	k := a.Key.Apply(g, x, s)
+	v := a.Value.Apply(g, x, s)
+	if a.Hook != nil {
+		return a.Hook.Attend(g, a, x, q, k, v, s)
+	}
 	return g.Attention(q, k, v, mask, a.Heads, a.Dropout, train, rng)
 }
 
@@ -185,7 +231,12 @@ type FeedForward struct {
 
 // Forward maps x [..., H] to [..., H] (before dropout and the residual).
 func (f *FeedForward) Forward(g *tensor.Graph, x *tensor.Tensor) *tensor.Tensor {
-	h := f.Intermediate.Forward(g, x)
+	return f.Apply(g, x, Step{})
+}
+
+// Apply is Forward with the layers' hooks, in the forward pass s.
+func (f *FeedForward) Apply(g *tensor.Graph, x *tensor.Tensor, s Step) *tensor.Tensor {
+	h := f.Intermediate.Apply(g, x, s)
 	switch f.Act {
 	case GELU:
 		h = g.GELU(h)
@@ -194,7 +245,7 @@ func (f *FeedForward) Forward(g *tensor.Graph, x *tensor.Tensor) *tensor.Tensor 
 	case ReLU:
 		h = g.ReLU(h)
 	}
-	return f.Output.Forward(g, h)
+	return f.Output.Apply(g, h, s)
 }
 
 // EncoderLayer is a post-LayerNorm transformer layer (BERT):
@@ -204,8 +255,9 @@ type EncoderLayer struct {
 	AttnOutput    Linear    // attention.output.dense
 	AttnLayerNorm LayerNorm // attention.output.LayerNorm
 	FFN           FeedForward
-	OutLayerNorm  LayerNorm // output.LayerNorm
-	Dropout       float32   // hidden dropout
+	OutLayerNorm  LayerNorm  // output.LayerNorm
+	Dropout       float32    // hidden dropout
+	OutHook       OutputHook // replaces the last residual block when set
 }
 
 // NewEncoderLayer registers the parameters of layer prefix (e.g.
@@ -234,10 +286,14 @@ func NewEncoderLayer(r *Registry, prefix string, c Config) EncoderLayer {
 
 // Forward maps x [B,T,H] to [B,T,H]; mask is [B·T] (1 token, 0 padding) or nil.
 func (l *EncoderLayer) Forward(g *tensor.Graph, x *tensor.Tensor, mask []int32, train bool, rng *rand.Rand) *tensor.Tensor {
+	s := Step{Mask: mask, Train: train, RNG: rng}
 	ctx := l.Attention.Forward(g, x, mask, train, rng)
-	a := g.Dropout(l.AttnOutput.Forward(g, ctx), l.Dropout, train, rng)
+	a := g.Dropout(l.AttnOutput.Apply(g, ctx, s), l.Dropout, train, rng)
 	a = l.AttnLayerNorm.AddForward(g, a, x)
-	f := g.Dropout(l.FFN.Forward(g, a), l.Dropout, train, rng)
+	f := g.Dropout(l.FFN.Apply(g, a, s), l.Dropout, train, rng)
+	if l.OutHook != nil {
+		return l.OutHook.Output(g, &l.OutLayerNorm, f, a, s)
+	}
 	return l.OutLayerNorm.AddForward(g, f, a)
 }
 
