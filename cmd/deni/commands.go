@@ -10,5 +10,6 @@ func commands() []*cobra.Command {
 		newAggregateCmd(), newSQLCmd(), newReportCmd(),
 		newBenchCmd(),
 		newModelCmd(),
+		newPretrainCmd(),
 	}
 }

@@ -1,0 +1,331 @@
+package pretrain
+
+import (
+	"bufio"
+	"container/heap"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Specials are the special tokens of the vocabulary, at ids 0…4 in this
+// order: [PAD] is id 0 (config.json pad_token_id 0, as bert-base-uncased).
+var Specials = []string{"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"}
+
+// Special token ids.
+const (
+	PadID  int32 = 0
+	UnkID  int32 = 1
+	ClsID  int32 = 2
+	SepID  int32 = 3
+	MaskID int32 = 4
+)
+
+// VocabOptions configure TrainWordPiece.
+type VocabOptions struct {
+	Size         int // target vocabulary size, specials included
+	MinFrequency int // a merge must occur at least this often (HF min_frequency)
+}
+
+// Normalize is BERT's uncased cleanup as BertNormalizer does it for
+// English text: control characters dropped, whitespace to spaces, accents
+// stripped (NFD, non-spacing marks removed), lower-cased.
+func Normalize(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range norm.NFD.String(s) {
+		switch {
+		case r == 0 || r == utf8.RuneError:
+			continue
+		case unicode.IsSpace(r):
+			r = ' '
+		case r != '\t' && unicode.In(r, unicode.Cc, unicode.Cf, unicode.Co, unicode.Cs):
+			continue
+		case unicode.Is(unicode.Mn, r):
+			continue
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
+}
+
+// PreTokenize splits normalised text as BertPreTokenizer does: on
+// whitespace, with every punctuation character a word of its own.
+func PreTokenize(s string, dst []string) []string {
+	start := -1
+	for i, r := range s {
+		switch {
+		case unicode.IsSpace(r):
+			if start >= 0 {
+				dst = append(dst, s[start:i])
+				start = -1
+			}
+		case isPunct(r):
+			if start >= 0 {
+				dst = append(dst, s[start:i])
+				start = -1
+			}
+			dst = append(dst, s[i:i+utf8.RuneLen(r)])
+		default:
+			if start < 0 {
+				start = i
+			}
+		}
+	}
+	if start >= 0 {
+		dst = append(dst, s[start:])
+	}
+	return dst
+}
+
+func isPunct(r rune) bool {
+	if r < 128 {
+		return r >= 33 && r <= 47 || r >= 58 && r <= 64 || r >= 91 && r <= 96 || r >= 123 && r <= 126
+	}
+	return unicode.IsPunct(r)
+}
+
+// WordCounts counts the pre-tokenised words of every line of r.
+func WordCounts(r io.Reader) (map[string]int, error) {
+	counts := map[string]int{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<16), 1<<24)
+	var words []string
+	for sc.Scan() {
+		words = PreTokenize(Normalize(sc.Text()), words[:0])
+		for _, w := range words {
+			counts[w]++
+		}
+	}
+	return counts, sc.Err()
+}
+
+// TrainWordPiece learns a WordPiece vocabulary from word counts with the
+// algorithm of Hugging Face's WordPieceTrainer: byte-pair-encoding merges
+// over characters, where a symbol that does not start a word carries the
+// "##" continuation prefix; the most frequent adjacent pair is merged until
+// the vocabulary has o.Size tokens or no pair occurs o.MinFrequency times.
+// Ties are broken by the pair's strings, so the result does not depend on
+// map order. The vocabulary is Specials, then the alphabet (characters
+// sorted by frequency, then code point), then the merged symbols in merge
+// order.
+func TrainWordPiece(counts map[string]int, o VocabOptions) ([]string, error) {
+	if o.Size <= len(Specials) {
+		return nil, fmt.Errorf("pretrain: vocabulary size %d must exceed the %d special tokens", o.Size, len(Specials))
+	}
+	if len(counts) == 0 {
+		return nil, fmt.Errorf("pretrain: no words to train a vocabulary on (empty corpus?)")
+	}
+	minFreq := max(o.MinFrequency, 1)
+	wordList := make([]string, 0, len(counts))
+	for w := range counts {
+		if utf8.RuneCountInString(w) <= maxWordChars {
+			wordList = append(wordList, w)
+		}
+	}
+	slices.Sort(wordList)
+
+	syms := []string{}
+	symID := map[string]int32{}
+	intern := func(s string) int32 {
+		if id, ok := symID[s]; ok {
+			return id
+		}
+		id := int32(len(syms))
+		syms = append(syms, s)
+		symID[s] = id
+		return id
+	}
+	type word struct {
+		syms  []int32
+		count int
+	}
+	words := make([]word, len(wordList))
+	symCount := map[int32]int{}
+	for i, w := range wordList {
+		c := counts[w]
+		var ss []int32
+		first := true
+		for _, r := range w {
+			s := string(r)
+			if !first {
+				s = "##" + s
+			}
+			first = false
+			id := intern(s)
+			ss = append(ss, id)
+			symCount[id] += c
+		}
+		words[i] = word{ss, c}
+	}
+	// The alphabet, most frequent first.
+	alpha := make([]int32, 0, len(syms))
+	for id := range syms {
+		alpha = append(alpha, int32(id))
+	}
+	slices.SortFunc(alpha, func(a, b int32) int {
+		if symCount[a] != symCount[b] {
+			return symCount[b] - symCount[a]
+		}
+		return strings.Compare(syms[a], syms[b])
+	})
+	vocab := append([]string(nil), Specials...)
+	inVocab := map[string]bool{}
+	for _, s := range Specials {
+		inVocab[s] = true
+	}
+	for _, id := range alpha {
+		if len(vocab) >= o.Size {
+			break
+		}
+		if !inVocab[syms[id]] {
+			vocab = append(vocab, syms[id])
+			inVocab[syms[id]] = true
+		}
+	}
+
+	type pair [2]int32
+	pairCount := map[pair]int{}
+	where := map[pair][]int{}
+	for i, w := range words {
+		for j := 0; j+1 < len(w.syms); j++ {
+			p := pair{w.syms[j], w.syms[j+1]}
+			pairCount[p] += w.count
+			where[p] = append(where[p], i)
+		}
+	}
+	h := &pairHeap{syms: &syms}
+	for p, c := range pairCount {
+		h.items = append(h.items, pairItem{p[0], p[1], c})
+	}
+	heap.Init(h)
+	changed := map[pair]bool{}
+	for len(vocab) < o.Size && h.Len() > 0 {
+		top := heap.Pop(h).(pairItem)
+		p := pair{top.a, top.b}
+		if pairCount[p] != top.count || top.count == 0 {
+			continue // stale entry
+		}
+		if top.count < minFreq {
+			break
+		}
+		merged := syms[top.a] + strings.TrimPrefix(syms[top.b], "##")
+		nid := intern(merged)
+		if !inVocab[merged] {
+			vocab = append(vocab, merged)
+			inVocab[merged] = true
+		}
+		clear(changed)
+		idx := where[p]
+		delete(where, p)
+		last := -1
+		for _, wi := range idx {
+			if wi == last {
+				continue
+			}
+			last = wi
+			w := &words[wi]
+			if !slices.ContainsFunc(pairsOf(w.syms), func(q [2]int32) bool { return q == p }) {
+				continue
+			}
+			for j := 0; j+1 < len(w.syms); j++ {
+				q := pair{w.syms[j], w.syms[j+1]}
+				pairCount[q] -= w.count
+				changed[q] = true
+			}
+			out := w.syms[:0:0]
+			for j := 0; j < len(w.syms); j++ {
+				if j+1 < len(w.syms) && w.syms[j] == top.a && w.syms[j+1] == top.b {
+					out = append(out, nid)
+					j++
+				} else {
+					out = append(out, w.syms[j])
+				}
+			}
+			w.syms = out
+			for j := 0; j+1 < len(w.syms); j++ {
+				q := pair{w.syms[j], w.syms[j+1]}
+				pairCount[q] += w.count
+				changed[q] = true
+				if q[0] == nid || q[1] == nid {
+					where[q] = append(where[q], wi)
+				}
+			}
+		}
+		keys := make([]pair, 0, len(changed))
+		for q := range changed {
+			keys = append(keys, q)
+		}
+		slices.SortFunc(keys, func(x, y pair) int {
+			if x[0] != y[0] {
+				return int(x[0] - y[0])
+			}
+			return int(x[1] - y[1])
+		})
+		for _, q := range keys {
+			if c := pairCount[q]; c > 0 {
+				heap.Push(h, pairItem{q[0], q[1], c})
+			} else {
+				delete(pairCount, q)
+			}
+		}
+	}
+	return vocab, nil
+}
+
+func pairsOf(s []int32) [][2]int32 {
+	out := make([][2]int32, 0, len(s))
+	for j := 0; j+1 < len(s); j++ {
+		out = append(out, [2]int32{s[j], s[j+1]})
+	}
+	return out
+}
+
+// maxWordChars: longer words become [UNK] in BERT's WordPiece.
+const maxWordChars = 100
+
+type pairItem struct {
+	a, b  int32
+	count int
+}
+
+type pairHeap struct {
+	items []pairItem
+	syms  *[]string
+}
+
+func (h *pairHeap) Len() int { return len(h.items) }
+func (h *pairHeap) Less(i, j int) bool {
+	x, y := h.items[i], h.items[j]
+	if x.count != y.count {
+		return x.count > y.count
+	}
+	s := *h.syms
+	if c := strings.Compare(s[x.a], s[y.a]); c != 0 {
+		return c < 0
+	}
+	return s[x.b] < s[y.b]
+}
+func (h *pairHeap) Swap(i, j int) { h.items[i], h.items[j] = h.items[j], h.items[i] }
+func (h *pairHeap) Push(x any)    { h.items = append(h.items, x.(pairItem)) }
+func (h *pairHeap) Pop() any {
+	n := len(h.items) - 1
+	it := h.items[n]
+	h.items = h.items[:n]
+	return it
+}
+
+// WriteVocab writes vocab as a BERT vocab.txt (one token a line).
+func WriteVocab(w io.Writer, vocab []string) error {
+	bw := bufio.NewWriter(w)
+	for _, t := range vocab {
+		bw.WriteString(t)
+		bw.WriteByte('\n')
+	}
+	return bw.Flush()
+}
