@@ -47,7 +47,11 @@ func ApplyTuning(c nn.Classifier, method string, init *rand.Rand) (nn.Classifier
 	if !slices.Contains(Tunings, method) {
 		return nil, fmt.Errorf("unknown tuning method %q (known: %v)", method, Tunings)
 	}
-	return peft.Apply(c, peft.DefaultConfig(method), init)
+	m, err := peft.Apply(c, peft.DefaultConfig(method), init)
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 // NewTunedModel builds a fresh model (NewModel) and applies the tuning

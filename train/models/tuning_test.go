@@ -79,7 +79,7 @@ func TestDENIWithLoRAActsOnTrainableParameters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// N = 40: interpolation members at 12 and 16+4…, the final ensemble of 2 members at 36.
+	// N = 40 steps: interpolations from step 12 on, the final ensemble (2 members) at step 36.
 	var merged, final int
 	for _, e := range out.Events {
 		switch e.Kind {

@@ -53,7 +53,7 @@ type gate struct {
 	w, b *tensor.Param // [1,hidden], [1]
 }
 
-// value returns the gate of every sample of x [B,T,hidden]: [B].
+// gateValue returns the gate of every sample of x [B,T,hidden]: [B].
 func (s *state) gateValue(g *tensor.Graph, gt gate, x *tensor.Tensor, mask []int32) *tensor.Tensor {
 	z := g.Linear(x, gt.w.Tensor, gt.b.Tensor) // [B,T,1]
 	return s.cur.gate().forward(g, z, mask)

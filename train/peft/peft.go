@@ -357,7 +357,7 @@ func (m *Model) LossAndGrad(b nn.Batch, labels []int32, dropout *rand.Rand) (flo
 			return 0, fmt.Errorf("peft: label %d outside [0,%d)", y, m.NumClasses())
 		}
 	}
-	if dropout == nil {
+	if dropout == nil && m.hasDropout() {
 		return 0, fmt.Errorf("peft: training needs a dropout stream")
 	}
 	g := m.trainG
@@ -373,12 +373,19 @@ func (m *Model) Logits(b nn.Batch, train bool, dropout *rand.Rand) (*tensor.Tens
 	if err := m.Check(b); err != nil {
 		return nil, err
 	}
-	if train && dropout == nil {
+	if train && dropout == nil && m.hasDropout() {
 		return nil, fmt.Errorf("peft: a training-mode forward needs a dropout stream")
 	}
 	g := m.evalG
 	g.Reset()
 	return m.ClassifierHead().Forward(g, m.Pooled(g, b, train, dropout), train, dropout), nil
+}
+
+// hasDropout reports whether a training pass draws from the dropout stream.
+func (m *Model) hasDropout() bool {
+	c := m.Config()
+	return c.HiddenDropoutProb > 0 || c.AttentionProbsDropoutProb > 0 || c.HeadDropout > 0 ||
+		(m.cfg.Dropout > 0 && m.cfg.Method != IA3)
 }
 
 // Clone returns a copy with the same method, weights and trainability and

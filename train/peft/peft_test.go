@@ -160,7 +160,7 @@ func TestTrainableParameters(t *testing.T) {
 			if tr != c.want {
 				t.Errorf("%d trainable values, want %d", tr, c.want)
 			}
-			if _, all := Count(m.Base().Params()); total != all+NumValues(m.Adapters()) {
+			if _, all := Count(m.Base().Params()); total != all+tensor.NumValues(m.Adapters()) {
 				t.Errorf("total %d", total)
 			}
 			for _, p := range m.Base().Params() {
@@ -224,8 +224,6 @@ func TestTrainableParameters(t *testing.T) {
 		}
 	}
 }
-
-func NumValues(ps []*tensor.Param) int { return tensor.NumValues(ps) }
 
 // RoBERTa and ALBERT follow the reference code's targets.
 func TestFamilyTargets(t *testing.T) {
@@ -523,8 +521,8 @@ func TestNoiseOnOneElementGates(t *testing.T) {
 	}
 }
 
-// Frozen parameters get no gradient; one Adam-free SGD-like check: a step
-// of LossAndGrad leaves every frozen gradient buffer nil.
+// A training step leaves every frozen parameter without a gradient buffer
+// (no gradient work) and gives every trainable one a gradient.
 func TestFrozenCostsNoGradient(t *testing.T) {
 	for _, method := range []string{LoRA, IA3, UniPELT} {
 		m := mustApply(t, newTiny(t, "albert"), smallConfig(method), seeds.New(5))
