@@ -20,10 +20,10 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 
 	"github.com/parquet-go/parquet-go"
 
+	"github.com/deni-project/deni/pipeline/atomicfile"
 	"github.com/deni-project/deni/pipeline/seeds"
 )
 
@@ -268,39 +268,8 @@ func ReadParquet(path string) ([]Row, error) {
 	return rows, nil
 }
 
-// WriteAtomic creates path's folder, writes a temporary file beside path
-// with fill, syncs it and renames it to path. On error nothing is left behind.
-func WriteAtomic(path string, fill func(*os.File) error) (err error) {
-	dir, name := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	f, err := os.CreateTemp(dir, "."+name+".tmp*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-			err = fmt.Errorf("writing %s: %w", path, err)
-		}
-	}()
-	if err = fill(f); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+// WriteAtomic creates path's folder and writes path through fill via a
+// temporary file renamed over it (see atomicfile).
+func WriteAtomic(path string, fill func(*os.File) error) error {
+	return atomicfile.Write(path, 0o644, fill)
 }

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/parquet-go/parquet-go"
+
+	"github.com/deni-project/deni/pipeline/atomicfile"
 )
 
 const execSpec = `name: exec-test
@@ -552,7 +554,7 @@ func TestKillHelper(t *testing.T) {
 		// Die in the middle of the third commit: the data files are in
 		// place, the runs file is complete under its temporary name.
 		var commits atomic.Int32
-		testHookBeforeRename = func(path string) {
+		atomicfile.TestHookBeforeRename = func(path string) {
 			if filepath.Base(filepath.Dir(path)) != TableRuns {
 				return
 			}

@@ -13,6 +13,8 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/deni-project/deni/pipeline/atomicfile"
 )
 
 // Table names: one folder per table under the experiment's results folder.
@@ -42,7 +44,7 @@ const (
 	// tmpMark sits between a file's final name and the random suffix of its
 	// temporary name: runs/.<id>.parquet.tmp123. The name starts with a dot
 	// and does not end in .parquet, so `runs/*.parquet` never matches it.
-	tmpMark = ".tmp"
+	tmpMark = atomicfile.TempMark
 	// SpecFile is the copy of the experiment file in the results folder.
 	SpecFile = "experiment.yaml"
 )
@@ -165,7 +167,7 @@ func (s *Store) Commit(res *Result) error {
 			return err
 		}
 		for _, t := range dataTables {
-			if err := syncDir(filepath.Join(s.dir, t)); err != nil {
+			if err := atomicfile.SyncDir(filepath.Join(s.dir, t)); err != nil {
 				return err
 			}
 		}
@@ -356,58 +358,9 @@ func writeParquet[T any](path string, rows []T) error {
 	})
 }
 
-// testHookBeforeRename, set by tests only, runs when a file is complete in
-// its temporary name, just before the rename that publishes it.
-var testHookBeforeRename func(path string)
-
-// writeAtomic writes a temporary file beside path with fill, fsyncs it and
-// renames it to path with permissions perm. On error the temporary file is removed.
-func writeAtomic(path string, perm fs.FileMode, fill func(*os.File) error) (err error) {
-	dir, name := filepath.Split(path)
-	f, err := os.CreateTemp(dir, "."+name+tmpMark+"*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-			err = fmt.Errorf("writing %s: %w", path, err)
-		}
-	}()
-	if err = fill(f); err != nil {
-		return err
-	}
-	if err = f.Chmod(perm); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if testHookBeforeRename != nil {
-		testHookBeforeRename(path)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, unix.EINVAL) {
-		return fmt.Errorf("syncing %s: %w", dir, err)
-	}
-	return nil
+// writeAtomic writes path through fill (see atomicfile.Write).
+func writeAtomic(path string, perm fs.FileMode, fill func(*os.File) error) error {
+	return atomicfile.Write(path, perm, fill)
 }
 
 func removeIfExists(path string) error {

@@ -235,8 +235,13 @@ func TestWriteErrors(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("failed Save left %v", entries)
 	}
-	if err := Save(filepath.Join(dir, "no", "such", "dir.safetensors"), nil, nil); err == nil {
-		t.Error("Save into a missing directory succeeded")
+	// A folder that cannot be created (its parent is a file) is an error.
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := Save(filepath.Join(file, "x.safetensors"), nil, nil); err == nil {
+		t.Error("Save under a file succeeded")
 	}
 }
 

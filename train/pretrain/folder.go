@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/deni-project/deni/pipeline/atomicfile"
 	"github.com/deni-project/deni/train/checkpoint"
 	"github.com/deni-project/deni/train/nn"
 )
@@ -65,7 +66,7 @@ func WriteFolder(dir string, m *Model, vocab []string, rows []LogRow, res *Resul
 	if res != nil {
 		res.WeightsSHA = sha
 	}
-	if err := writeFileAtomic(filepath.Join(dir, "vocab.txt"), []byte(strings.Join(vocab, "\n")+"\n")); err != nil {
+	if err := atomicfile.WriteBytes(filepath.Join(dir, "vocab.txt"), []byte(strings.Join(vocab, "\n")+"\n")); err != nil {
 		return err
 	}
 	tc := map[string]any{
@@ -85,7 +86,7 @@ func WriteFolder(dir string, m *Model, vocab []string, rows []LogRow, res *Resul
 	for _, r := range rows {
 		fmt.Fprintf(&b, "%d,%s,%s,%s,%s\n", r.Step, ff(r.Loss), ff(r.MaskedAcc), ff(r.LR), ff(r.GradNorm))
 	}
-	if err := writeFileAtomic(filepath.Join(dir, "log.csv"), []byte(b.String())); err != nil {
+	if err := atomicfile.WriteBytes(filepath.Join(dir, "log.csv"), []byte(b.String())); err != nil {
 		return err
 	}
 	if res != nil {

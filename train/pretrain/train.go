@@ -14,7 +14,6 @@
 package pretrain
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -30,6 +29,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/deni-project/deni/pipeline/atomicfile"
 	"github.com/deni-project/deni/pipeline/seeds"
 	"github.com/deni-project/deni/train/checkpoint"
 	"github.com/deni-project/deni/train/optim"
@@ -152,7 +152,7 @@ func PrepareCorpus(lines []string, c Config, vocabPath string, reuse bool) (*Cor
 		if vocab, err = TrainWordPiece(counts, VocabOptions{Size: c.Vocab.Size, MinFrequency: c.Vocab.MinFrequency}); err != nil {
 			return nil, err
 		}
-		if err := writeFileAtomic(vocabPath, []byte(strings.Join(vocab, "\n")+"\n")); err != nil {
+		if err := atomicfile.WriteBytes(vocabPath, []byte(strings.Join(vocab, "\n")+"\n")); err != nil {
 			return nil, err
 		}
 	}
@@ -396,7 +396,7 @@ func saveCheckpoint(ckDir string, s *state, m *Model, opt *AdamW) error {
 	if err := os.Rename(tmp, final); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(filepath.Join(ckDir, "latest"), []byte(name+"\n")); err != nil {
+	if err := atomicfile.WriteBytes(filepath.Join(ckDir, "latest"), []byte(name+"\n")); err != nil {
 		return err
 	}
 	ents, _ := os.ReadDir(ckDir)
@@ -455,36 +455,4 @@ func fileSHA(path string) (string, error) {
 	}
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:]), nil
-}
-
-// writeFileAtomic writes data to path via a synced temporary file renamed
-// over it.
-func writeFileAtomic(path string, data []byte) error {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriter(f)
-	_, err = w.Write(data)
-	if err == nil {
-		err = w.Flush()
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }

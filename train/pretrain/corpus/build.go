@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/deni-project/deni/pipeline/atomicfile"
 )
 
 // BuildOptions configure Build.
@@ -79,12 +81,12 @@ func Build(o BuildOptions) (*Manifest, error) {
 	if err := os.MkdirAll(filepath.Dir(o.Out), 0o755); err != nil {
 		return nil, err
 	}
-	if err := writeAtomic(o.Out, data); err != nil {
+	if err := atomicfile.WriteBytes(o.Out, data); err != nil {
 		return nil, err
 	}
 	mb, err := jsonIndent(m)
 	if err != nil {
 		return nil, err
 	}
-	return m, writeAtomic(o.Out+".manifest.json", mb)
+	return m, atomicfile.WriteBytes(o.Out+".manifest.json", mb)
 }
