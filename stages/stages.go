@@ -11,6 +11,7 @@ import (
 	"github.com/deni-project/deni/data"
 	"github.com/deni-project/deni/pipeline"
 	"github.com/deni-project/deni/train/models"
+	"github.com/deni-project/deni/train/schedule"
 )
 
 // Load reads an experiment file and validates it against what this build
@@ -35,6 +36,20 @@ func Load(path, dataDir string) (*pipeline.Experiment, error) {
 	for _, m := range e.Models {
 		if !models.Known(m) {
 			return nil, fmt.Errorf("%s: unknown model %q (known: %v)", path, m, models.Names)
+		}
+		if m != models.GloveMean {
+			continue
+		}
+		// The baseline has no pooler to perturb nor a dropout to mix out.
+		for _, st := range e.Strategies {
+			if st.Name == schedule.InputNoise || st.Name == schedule.Mixout {
+				return nil, fmt.Errorf("%s: strategy %s needs an encoder; %s is a linear classifier on fixed features", path, st.Name, m)
+			}
+		}
+		for _, tn := range e.Tuning {
+			if tn != "full" {
+				return nil, fmt.Errorf("%s: tuning %s needs an encoder; %s has no layers to adapt", path, tn, m)
+			}
 		}
 	}
 	for _, d := range e.Datasets {

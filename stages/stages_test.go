@@ -117,6 +117,8 @@ func TestLoadRejectsUnknownNames(t *testing.T) {
 		{"name: x\ndata_dir: /no/such/dir\ndatasets: [trec]\nstrategies: [default]\n", "not a folder"},
 		{"name: x\ndata_dir: no/such/dir\ndatasets: [trec]\nstrategies: [default]\n", "not a folder"},
 		{"name: x\nembeddings: nope.txt.gz\ndatasets: [trec]\nstrategies: [default]\n", "embeddings"},
+		{"name: x\ndatasets: [trec]\nmodel: glove-mean\nstrategies: [mixout]\n", "needs an encoder"},
+		{"name: x\ndatasets: [trec]\nmodel: glove-mean\ntuning: [lora]\nstrategies: [default]\n", "needs an encoder"},
 	} {
 		_, err := Load(writeSpec(t, c.src), "")
 		if err == nil || !strings.Contains(err.Error(), c.want) {
