@@ -8,28 +8,30 @@ import (
 	"github.com/deni-project/deni/train/tensor"
 )
 
-// initKind says how a parameter is initialised.
-type initKind uint8
+// InitKind says how a parameter is initialised.
+type InitKind uint8
 
 const (
-	initNormal  initKind = iota // N(0, scale²)
-	initZeros                   // 0
-	initOnes                    // 1
-	initUniform                 // U(−scale, scale)
+	InitNormal  InitKind = iota // N(0, scale²)
+	InitZeros                   // 0
+	InitOnes                    // 1
+	InitUniform                 // U(−scale, scale)
 )
 
 // Registry collects a model's parameters in creation order, which is both
 // the order of Params() and the order in which the init stream is consumed.
 type Registry struct {
 	params []*tensor.Param
-	kinds  []initKind
+	kinds  []InitKind
 	scales []float64
 	pads   []int // row zeroed after init (embedding padding_idx), or -1
 }
 
-func (r *Registry) add(name string, kind initKind, scale float64, shape ...int) *tensor.Param {
+// Add registers a trainable parameter initialised as kind says with scale
+// (adapters use it too, so their draws follow the same rules and order).
+func (r *Registry) Add(name string, kind InitKind, scale float64, shape ...int) *tensor.Param {
 	p := tensor.NewParam(name, true, shape...)
-	if kind == initOnes { // constant inits hold even before (or without) Init
+	if kind == InitOnes { // constant inits hold even before (or without) Init
 		for i := range p.Data {
 			p.Data[i] = 1
 		}
@@ -58,17 +60,17 @@ func (r *Registry) InitSelected(rng *rand.Rand, keep func(*tensor.Param) bool) {
 		}
 		s := r.scales[i]
 		switch r.kinds[i] {
-		case initNormal:
+		case InitNormal:
 			for j := range p.Data {
 				p.Data[j] = float32(rng.NormFloat64() * s)
 			}
-		case initUniform:
+		case InitUniform:
 			for j := range p.Data {
 				p.Data[j] = float32((2*rng.Float64() - 1) * s)
 			}
-		case initZeros:
+		case InitZeros:
 			clear(p.Data)
-		case initOnes:
+		case InitOnes:
 			for j := range p.Data {
 				p.Data[j] = 1
 			}
@@ -126,13 +128,13 @@ func NewLinear(r *Registry, name string, in, out int, std float64, torchInit boo
 	if torchInit {
 		b := 1 / math.Sqrt(float64(in))
 		return Linear{
-			Weight: r.add(name+".weight", initUniform, b, out, in),
-			Bias:   r.add(name+".bias", initUniform, b, out),
+			Weight: r.Add(name+".weight", InitUniform, b, out, in),
+			Bias:   r.Add(name+".bias", InitUniform, b, out),
 		}
 	}
 	return Linear{
-		Weight: r.add(name+".weight", initNormal, std, out, in),
-		Bias:   r.add(name+".bias", initZeros, 0, out),
+		Weight: r.Add(name+".weight", InitNormal, std, out, in),
+		Bias:   r.Add(name+".bias", InitZeros, 0, out),
 	}
 }
 
@@ -163,7 +165,7 @@ type Embedding struct {
 // NewEmbedding registers name.weight [v,h], normal with std; row pad (if ≥ 0)
 // is zeroed and gets no gradient.
 func NewEmbedding(r *Registry, name string, v, h int, std float64, pad int) Embedding {
-	w := r.add(name+".weight", initNormal, std, v, h)
+	w := r.Add(name+".weight", InitNormal, std, v, h)
 	r.pads[len(r.pads)-1] = pad
 	return Embedding{Weight: w, PadIdx: pad}
 }
@@ -182,8 +184,8 @@ type LayerNorm struct {
 // NewLayerNorm registers name.weight (ones) and name.bias (zeros) of size h.
 func NewLayerNorm(r *Registry, name string, h int, eps float64) LayerNorm {
 	return LayerNorm{
-		Weight: r.add(name+".weight", initOnes, 0, h),
-		Bias:   r.add(name+".bias", initZeros, 0, h),
+		Weight: r.Add(name+".weight", InitOnes, 0, h),
+		Bias:   r.Add(name+".bias", InitZeros, 0, h),
 		Eps:    float32(eps),
 	}
 }

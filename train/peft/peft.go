@@ -131,7 +131,7 @@ func (c Config) scaling() float32 {
 type Model struct {
 	base   nn.Classifier
 	cfg    Config
-	reg    registry
+	reg    nn.Registry
 	params []*tensor.Param
 	st     *state
 	costs  []cost
@@ -175,9 +175,9 @@ func Apply(c nn.Classifier, cfg Config, init *rand.Rand) (*Model, error) {
 		m.addUniPELT(blocks, c.Config().HiddenSize)
 	}
 	if init != nil {
-		m.reg.init(init, nil)
+		m.reg.InitSelected(init, nil)
 	}
-	m.params = append(slices.Clip(c.Params()), m.reg.params...)
+	m.params = append(slices.Clip(c.Params()), m.reg.Params()...)
 	return m, nil
 }
 
@@ -206,13 +206,13 @@ func (m *Model) addLoRA(blocks []block, target func(string) bool, gated bool) {
 			h := &loraHook{st: m.st, scale: s, dropout: m.cfg.Dropout}
 			if gated {
 				pre := st.name + ".loras.unipelt."
-				h.a = m.reg.add(pre+"lora_A", initUniform, bound, r, in)
-				h.b = m.reg.add(pre+"lora_B", initZeros, 0, out, r)
-				h.gate = &gate{w: m.reg.add(pre+"gate.weight", initNormal, 0.02, 1, in),
-					b: m.reg.add(pre+"gate.bias", initUniform, bound, 1)}
+				h.a = m.reg.Add(pre+"lora_A", nn.InitUniform, bound, r, in)
+				h.b = m.reg.Add(pre+"lora_B", nn.InitZeros, 0, out, r)
+				h.gate = &gate{w: m.reg.Add(pre+"gate.weight", nn.InitNormal, 0.02, 1, in),
+					b: m.reg.Add(pre+"gate.bias", nn.InitUniform, bound, 1)}
 			} else {
-				h.a = m.reg.add(st.name+".lora_A.weight", initUniform, bound, r, in)
-				h.b = m.reg.add(st.name+".lora_B.weight", initZeros, 0, out, r)
+				h.a = m.reg.Add(st.name+".lora_A.weight", nn.InitUniform, bound, r, in)
+				h.b = m.reg.Add(st.name+".lora_B.weight", nn.InitZeros, 0, out, r)
 			}
 			st.lin.Hook = h
 			m.costs = append(m.costs, cost{h, b.apps})
@@ -230,9 +230,9 @@ func (m *Model) addIA3(blocks []block, mt string) {
 			out, in := st.lin.Weight.Shape[0], st.lin.Weight.Shape[1]
 			h := &ia3Hook{ff: ff}
 			if ff {
-				h.l = m.reg.add(st.name+".ia3_l", initOnes, 0, 1, in)
+				h.l = m.reg.Add(st.name+".ia3_l", nn.InitOnes, 0, 1, in)
 			} else {
-				h.l = m.reg.add(st.name+".ia3_l", initOnes, 0, out, 1)
+				h.l = m.reg.Add(st.name+".ia3_l", nn.InitOnes, 0, out, 1)
 			}
 			st.lin.Hook = h
 			m.costs = append(m.costs, cost{h, b.apps})
@@ -257,8 +257,8 @@ func (m *Model) addUniPELT(blocks []block, hidden int) {
 		if cfg.PrefixLength > 0 {
 			pre := b.attnName + ".prefix_tuning.prefix_gates.unipelt."
 			h := &prefixHook{st: m.st, idx: len(prefixes), gate: gate{
-				w: m.reg.add(pre+"weight", initNormal, 0.02, 1, hidden),
-				b: m.reg.add(pre+"bias", initUniform, gb, 1)}}
+				w: m.reg.Add(pre+"weight", nn.InitNormal, 0.02, 1, hidden),
+				b: m.reg.Add(pre+"bias", nn.InitUniform, gb, 1)}}
 			b.attn.Hook = h
 			prefixes = append(prefixes, h)
 			m.costs = append(m.costs, cost{h, b.apps})
@@ -267,12 +267,12 @@ func (m *Model) addUniPELT(blocks []block, hidden int) {
 			width := max(hidden/cfg.ReductionFactor, 1)
 			pre := b.outName + ".adapters.unipelt."
 			h := &adapterHook{st: m.st,
-				down:  m.reg.add(pre+"adapter_down.0.weight", initNormal, 0.02, width, hidden),
-				downB: m.reg.add(pre+"adapter_down.0.bias", initZeros, 0, width),
-				up:    m.reg.add(pre+"adapter_up.weight", initNormal, 0.02, hidden, width),
-				upB:   m.reg.add(pre+"adapter_up.bias", initZeros, 0, hidden),
-				gate: gate{w: m.reg.add(pre+"gate.weight", initNormal, 0.02, 1, hidden),
-					b: m.reg.add(pre+"gate.bias", initZeros, 0, 1)}}
+				down:  m.reg.Add(pre+"adapter_down.0.weight", nn.InitNormal, 0.02, width, hidden),
+				downB: m.reg.Add(pre+"adapter_down.0.bias", nn.InitZeros, 0, width),
+				up:    m.reg.Add(pre+"adapter_up.weight", nn.InitNormal, 0.02, hidden, width),
+				upB:   m.reg.Add(pre+"adapter_up.bias", nn.InitZeros, 0, hidden),
+				gate: gate{w: m.reg.Add(pre+"gate.weight", nn.InitNormal, 0.02, 1, hidden),
+					b: m.reg.Add(pre+"gate.bias", nn.InitZeros, 0, 1)}}
 			*b.out = h
 			m.costs = append(m.costs, cost{h, b.apps})
 		}
@@ -282,12 +282,12 @@ func (m *Model) addUniPELT(blocks []block, hidden int) {
 		pre := "prefix_tuning.prefix_tunings.unipelt."
 		p := &prefixPool{length: cfg.PrefixLength, hidden: hidden,
 			keys: make([]*tensor.Tensor, l), values: make([]*tensor.Tensor, l)}
-		p.wte = m.reg.add(pre+"wte.weight", initNormal, 1, cfg.PrefixLength, hidden)
-		p.w1 = m.reg.add(pre+"control_trans.0.weight", initUniform, gb, w, hidden)
-		p.b1 = m.reg.add(pre+"control_trans.0.bias", initUniform, gb, w)
+		p.wte = m.reg.Add(pre+"wte.weight", nn.InitNormal, 1, cfg.PrefixLength, hidden)
+		p.w1 = m.reg.Add(pre+"control_trans.0.weight", nn.InitUniform, gb, w, hidden)
+		p.b1 = m.reg.Add(pre+"control_trans.0.bias", nn.InitUniform, gb, w)
 		wb := 1 / math.Sqrt(float64(w))
-		p.w2 = m.reg.add(pre+"control_trans.2.weight", initUniform, wb, 2*l*hidden, w)
-		p.b2 = m.reg.add(pre+"control_trans.2.bias", initUniform, wb, 2*l*hidden)
+		p.w2 = m.reg.Add(pre+"control_trans.2.weight", nn.InitUniform, wb, 2*l*hidden, w)
+		p.b2 = m.reg.Add(pre+"control_trans.2.bias", nn.InitUniform, wb, 2*l*hidden)
 		m.st.prefix = p
 	}
 }
@@ -302,7 +302,7 @@ func (m *Model) TuningConfig() Config { return m.cfg }
 func (m *Model) Base() nn.Classifier { return m.base }
 
 // Adapters lists the method's parameters, in creation order.
-func (m *Model) Adapters() []*tensor.Param { return m.reg.params }
+func (m *Model) Adapters() []*tensor.Param { return m.reg.Params() }
 
 // Params lists the backbone's and head's parameters, then the method's.
 func (m *Model) Params() []*tensor.Param { return m.params }
@@ -324,7 +324,7 @@ func (m *Model) Check(b nn.Batch) error { return m.base.Check(b) }
 // method's as Apply does.
 func (m *Model) InitParams(init *rand.Rand, keep func(*tensor.Param) bool) {
 	m.base.InitParams(init, keep)
-	m.reg.init(init, keep)
+	m.reg.InitSelected(init, keep)
 }
 
 // ForwardFLOPs is the backbone's cost plus the method's per-sample cost
@@ -404,8 +404,8 @@ func (m *Model) Clone() nn.Model {
 	if err != nil {
 		panic(err) // m was built by Apply with this configuration
 	}
-	for i, p := range clone.reg.params {
-		copy(p.Data, m.reg.params[i].Data)
+	for i, p := range clone.reg.Params() {
+		copy(p.Data, m.reg.Params()[i].Data)
 	}
 	return clone
 }

@@ -98,8 +98,8 @@ func TestTrainWordPiece(t *testing.T) {
 	}
 }
 
-func TestNormalizePreTokenize(t *testing.T) {
-	got := PreTokenize(Normalize("Café, naïve\tHELLO!"), nil)
+func TestSplitWordsAsTheTokenizer(t *testing.T) {
+	got := splitWords("Café, naïve\tHELLO!", nil)
 	if want := []string{"cafe", ",", "naive", "hello", "!"}; !slices.Equal(got, want) {
 		t.Errorf("got %q want %q", got, want)
 	}

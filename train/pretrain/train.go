@@ -144,7 +144,7 @@ func PrepareCorpus(lines []string, c Config, vocabPath string, reuse bool) (*Cor
 		counts := map[string]int{}
 		var words []string
 		for _, l := range lines {
-			words = PreTokenize(Normalize(l), words[:0])
+			words = splitWords(l, words[:0])
 			for _, w := range words {
 				counts[w]++
 			}

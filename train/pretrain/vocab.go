@@ -7,10 +7,9 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/text/unicode/norm"
+	"github.com/deni-project/deni/train/tokenizer"
 )
 
 // Specials are the special tokens of the vocabulary, at ids 0…4 in this
@@ -32,63 +31,10 @@ type VocabOptions struct {
 	MinFrequency int // a merge must occur at least this often (HF min_frequency)
 }
 
-// Normalize is BERT's uncased cleanup as BertNormalizer does it for
-// English text: control characters dropped, whitespace to spaces, accents
-// stripped (NFD, non-spacing marks removed), lower-cased.
-func Normalize(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range norm.NFD.String(s) {
-		switch {
-		case r == 0 || r == utf8.RuneError:
-			continue
-		case unicode.IsSpace(r):
-			r = ' '
-		case r != '\t' && unicode.In(r, unicode.Cc, unicode.Cf, unicode.Co, unicode.Cs):
-			continue
-		case unicode.Is(unicode.Mn, r):
-			continue
-		}
-		b.WriteRune(unicode.ToLower(r))
-	}
-	return b.String()
-}
-
-// PreTokenize splits normalised text as BertPreTokenizer does: on
-// whitespace, with every punctuation character a word of its own.
-func PreTokenize(s string, dst []string) []string {
-	start := -1
-	for i, r := range s {
-		switch {
-		case unicode.IsSpace(r):
-			if start >= 0 {
-				dst = append(dst, s[start:i])
-				start = -1
-			}
-		case isPunct(r):
-			if start >= 0 {
-				dst = append(dst, s[start:i])
-				start = -1
-			}
-			dst = append(dst, s[i:i+utf8.RuneLen(r)])
-		default:
-			if start < 0 {
-				start = i
-			}
-		}
-	}
-	if start >= 0 {
-		dst = append(dst, s[start:])
-	}
-	return dst
-}
-
-func isPunct(r rune) bool {
-	if r < 128 {
-		return r >= 33 && r <= 47 || r >= 58 && r <= 64 || r >= 91 && r <= 96 || r >= 123 && r <= 126
-	}
-	return unicode.IsPunct(r)
-}
+// splitWords splits a text into the pre-tokenised words of bert-base-uncased's
+// tokenizer (see tokenizer.BertUncasedWords), so that the vocabulary is
+// trained on exactly what the tokenizer will see at fine-tuning.
+func splitWords(s string, dst []string) []string { return tokenizer.BertUncasedWords(s, dst) }
 
 // WordCounts counts the pre-tokenised words of every line of r.
 func WordCounts(r io.Reader) (map[string]int, error) {
@@ -97,7 +43,7 @@ func WordCounts(r io.Reader) (map[string]int, error) {
 	sc.Buffer(make([]byte, 1<<16), 1<<24)
 	var words []string
 	for sc.Scan() {
-		words = PreTokenize(Normalize(sc.Text()), words[:0])
+		words = splitWords(sc.Text(), words[:0])
 		for _, w := range words {
 			counts[w]++
 		}

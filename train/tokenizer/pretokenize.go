@@ -265,3 +265,13 @@ func gpt2Split(s string, dst []string) []string {
 	}
 	return dst
 }
+
+// BertUncasedWords normalises s as bert-base-uncased's tokenizer does
+// (control characters removed, CJK characters spaced, accents stripped,
+// lower-cased) and splits it into words and punctuation, appending them to
+// dst. A WordPiece vocabulary trained on these words matches what the
+// tokenizer will feed it.
+func BertUncasedWords(s string, dst []string) []string {
+	n := bertNormalizer{cleanText: true, chinese: true, stripAccents: true, lowercase: true}
+	return bertPreTokenizer{}.split(n.normalize(s), dst)
+}
