@@ -229,33 +229,12 @@ func (m *ALBERT) Forward(g *tensor.Graph, b Batch, train bool, rng *rand.Rand) *
 // LossAndGrad runs forward, mean cross-entropy and backward; gradients of
 // the shared layers accumulate over their applications.
 func (m *ALBERT) LossAndGrad(b Batch, labels []int32, dropout *rand.Rand) (float32, error) {
-	if err := m.Check(b); err != nil {
-		return 0, err
-	}
-	if err := checkLabels(labels, b.B, m.Cfg.NumLabels); err != nil {
-		return 0, err
-	}
-	if dropout == nil && hasDropout(m.Cfg) {
-		return 0, fmt.Errorf("nn: training needs a dropout stream")
-	}
-	g := m.trainG
-	g.Reset()
-	loss := g.CrossEntropy(m.Forward(g, b, true, dropout), labels)
-	g.Backward(loss)
-	return loss.Data[0], nil
+	return LossAndGrad(m, m.trainG, b, labels, dropout)
 }
 
 // Logits runs a forward pass without gradients.
 func (m *ALBERT) Logits(b Batch, train bool, dropout *rand.Rand) (*tensor.Tensor, error) {
-	if err := m.Check(b); err != nil {
-		return nil, err
-	}
-	if train && dropout == nil && hasDropout(m.Cfg) {
-		return nil, fmt.Errorf("nn: training-mode forward needs a dropout stream")
-	}
-	g := m.evalG
-	g.Reset()
-	return m.Forward(g, b, train, dropout), nil
+	return LogitsOn(m, m.evalG, b, train, dropout)
 }
 
 // ForwardFLOPs: the embedding mapping (2·E·H per token), num_hidden_layers
@@ -284,3 +263,50 @@ func checkLabels(labels []int32, n, classes int) error {
 func hasDropout(c Config) bool {
 	return c.HiddenDropoutProb > 0 || c.AttentionProbsDropoutProb > 0 || c.HeadDropout > 0
 }
+
+// Forwarder is what the shared training and evaluation passes need of a
+// classifier (BERT, ALBERT, and PEFT-wrapped models).
+type Forwarder interface {
+	Check(b Batch) error
+	NumClasses() int
+	// UsesDropout reports whether a training pass draws from the dropout stream.
+	UsesDropout() bool
+	Forward(g *tensor.Graph, b Batch, train bool, rng *rand.Rand) *tensor.Tensor
+}
+
+// LossAndGrad validates the batch and labels, then runs forward, mean
+// cross-entropy and backward on g (a training workspace).
+func LossAndGrad(m Forwarder, g *tensor.Graph, b Batch, labels []int32, dropout *rand.Rand) (float32, error) {
+	if err := m.Check(b); err != nil {
+		return 0, err
+	}
+	if err := checkLabels(labels, b.B, m.NumClasses()); err != nil {
+		return 0, err
+	}
+	if dropout == nil && m.UsesDropout() {
+		return 0, fmt.Errorf("nn: training needs a dropout stream")
+	}
+	g.Reset()
+	loss := g.CrossEntropy(m.Forward(g, b, true, dropout), labels)
+	g.Backward(loss)
+	return loss.Data[0], nil
+}
+
+// LogitsOn validates the batch and runs a forward pass on g (an evaluation
+// workspace without gradients).
+func LogitsOn(m Forwarder, g *tensor.Graph, b Batch, train bool, dropout *rand.Rand) (*tensor.Tensor, error) {
+	if err := m.Check(b); err != nil {
+		return nil, err
+	}
+	if train && dropout == nil && m.UsesDropout() {
+		return nil, fmt.Errorf("nn: a training-mode forward needs a dropout stream")
+	}
+	g.Reset()
+	return m.Forward(g, b, train, dropout), nil
+}
+
+// UsesDropout reports whether a training pass draws from the dropout stream.
+func (m *ALBERT) UsesDropout() bool { return hasDropout(m.Cfg) }
+
+// UsesDropout reports whether a training pass draws from the dropout stream.
+func (m *BERT) UsesDropout() bool { return hasDropout(m.Cfg) }

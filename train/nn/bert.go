@@ -1,7 +1,6 @@
 package nn
 
 import (
-	"fmt"
 	"math/rand/v2"
 
 	"github.com/deni-project/deni/train/tensor"
@@ -137,41 +136,10 @@ func (m *BERT) ForwardFLOPs(t int) float64 {
 // LossAndGrad runs forward, mean cross-entropy and backward on the model's
 // training workspace; gradients accumulate into the trainable parameters.
 func (m *BERT) LossAndGrad(b Batch, labels []int32, dropout *rand.Rand) (float32, error) {
-	if err := m.check(b); err != nil {
-		return 0, err
-	}
-	if len(labels) != b.B {
-		return 0, fmt.Errorf("nn: %d labels for a batch of %d", len(labels), b.B)
-	}
-	for _, y := range labels {
-		if y < 0 || int(y) >= m.Cfg.NumLabels {
-			return 0, fmt.Errorf("nn: label %d outside [0,%d)", y, m.Cfg.NumLabels)
-		}
-	}
-	if dropout == nil && m.hasDropout() {
-		return 0, fmt.Errorf("nn: training needs a dropout stream")
-	}
-	g := m.trainG
-	g.Reset()
-	loss := g.CrossEntropy(m.Forward(g, b, true, dropout), labels)
-	g.Backward(loss)
-	return loss.Data[0], nil
+	return LossAndGrad(m, m.trainG, b, labels, dropout)
 }
 
 // Logits runs a forward pass without gradients on the evaluation workspace.
 func (m *BERT) Logits(b Batch, train bool, dropout *rand.Rand) (*tensor.Tensor, error) {
-	if err := m.check(b); err != nil {
-		return nil, err
-	}
-	if train && dropout == nil && m.hasDropout() {
-		return nil, fmt.Errorf("nn: training-mode forward needs a dropout stream")
-	}
-	g := m.evalG
-	g.Reset()
-	return m.Forward(g, b, train, dropout), nil
-}
-
-func (m *BERT) hasDropout() bool {
-	c := m.Cfg
-	return c.HiddenDropoutProb > 0 || c.AttentionProbsDropoutProb > 0 || c.HeadDropout > 0
+	return LogitsOn(m, m.evalG, b, train, dropout)
 }

@@ -346,43 +346,22 @@ func (m *Model) Pooled(g *tensor.Graph, b nn.Batch, train bool, rng *rand.Rand) 
 // LossAndGrad runs forward, mean cross-entropy and backward; gradients
 // accumulate into the trainable parameters only.
 func (m *Model) LossAndGrad(b nn.Batch, labels []int32, dropout *rand.Rand) (float32, error) {
-	if err := m.Check(b); err != nil {
-		return 0, err
-	}
-	if len(labels) != b.B {
-		return 0, fmt.Errorf("peft: %d labels for a batch of %d", len(labels), b.B)
-	}
-	for _, y := range labels {
-		if y < 0 || int(y) >= m.NumClasses() {
-			return 0, fmt.Errorf("peft: label %d outside [0,%d)", y, m.NumClasses())
-		}
-	}
-	if dropout == nil && m.hasDropout() {
-		return 0, fmt.Errorf("peft: training needs a dropout stream")
-	}
-	g := m.trainG
-	g.Reset()
-	logits := m.ClassifierHead().Forward(g, m.Pooled(g, b, true, dropout), true, dropout)
-	loss := g.CrossEntropy(logits, labels)
-	g.Backward(loss)
-	return loss.Data[0], nil
+	return nn.LossAndGrad(m, m.trainG, b, labels, dropout)
 }
 
 // Logits runs a forward pass without gradients.
 func (m *Model) Logits(b nn.Batch, train bool, dropout *rand.Rand) (*tensor.Tensor, error) {
-	if err := m.Check(b); err != nil {
-		return nil, err
-	}
-	if train && dropout == nil && m.hasDropout() {
-		return nil, fmt.Errorf("peft: a training-mode forward needs a dropout stream")
-	}
-	g := m.evalG
-	g.Reset()
-	return m.ClassifierHead().Forward(g, m.Pooled(g, b, train, dropout), train, dropout), nil
+	return nn.LogitsOn(m, m.evalG, b, train, dropout)
 }
 
-// hasDropout reports whether a training pass draws from the dropout stream.
-func (m *Model) hasDropout() bool {
+// Forward records the classifier with the method's modules on g: logits [B,C].
+func (m *Model) Forward(g *tensor.Graph, b nn.Batch, train bool, rng *rand.Rand) *tensor.Tensor {
+	return m.ClassifierHead().Forward(g, m.Pooled(g, b, train, rng), train, rng)
+}
+
+// UsesDropout reports whether a training pass draws from the dropout stream
+// (the backbone's, or LoRA's input dropout).
+func (m *Model) UsesDropout() bool {
 	c := m.Config()
 	return c.HiddenDropoutProb > 0 || c.AttentionProbsDropoutProb > 0 || c.HeadDropout > 0 ||
 		(m.cfg.Dropout > 0 && m.cfg.Method != IA3)
