@@ -204,6 +204,8 @@ type run struct {
 	cost               Cost
 	lastEpochLoss      float64
 	lastEpochLossCount int
+	models             []*trainee    // main model and members of the current step
+	sem                chan struct{} // bounds the models trained at once
 }
 
 func newRun(s Setup, sd Seeds, newModel NewModel, train []Sample) (*run, error) {
@@ -390,7 +392,8 @@ func (r *run) average(step int) {
 // and dropout stream, so the order of goroutines cannot change a result.
 func (r *run) trainStep(step, epoch int, opts StepOptions) {
 	lr := r.lrs.LR(step - 1)
-	models := append([]*trainee{r.main}, r.members...)
+	r.models = append(append(r.models[:0], r.main), r.members...) // reused: no allocation per step
+	models := r.models
 	one := func(t *trainee, o StepOptions) {
 		tensor.ZeroGrads(t.m.Params())
 		t.lastLoss = t.m.TrainStep(&r.batch, t.dropout, o)
@@ -403,7 +406,10 @@ func (r *run) trainStep(step, epoch int, opts StepOptions) {
 	memberOpts := StepOptions{Mixout: r.mixout}
 	if r.s.Parallel > 1 && len(models) > 1 {
 		var wg sync.WaitGroup
-		sem := make(chan struct{}, r.s.Parallel)
+		if r.sem == nil {
+			r.sem = make(chan struct{}, r.s.Parallel)
+		}
+		sem := r.sem
 		for i, t := range models {
 			o := memberOpts
 			if i == 0 {
