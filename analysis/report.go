@@ -30,15 +30,11 @@ func Report(ctx context.Context, resultsDir string, w io.Writer) error {
 
 // ReportWith is Report with options (Out: another output folder).
 func ReportWith(ctx context.Context, resultsDir string, w io.Writer, o Options) error {
-	d, err := Open(ctx, resultsDir)
+	d, err := openWithRuns(ctx, resultsDir)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	if d.Runs() == 0 {
-		return fmt.Errorf("%w in %s: %s/ holds no .parquet file (run `deni run` first, or pass the experiment's folder results/<experiment>)",
-			ErrNoResults, resultsDir, filepath.Join(resultsDir, tableRuns))
-	}
 	out := o.Out
 	if out == "" {
 		out = resultsDir

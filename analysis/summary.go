@@ -239,6 +239,20 @@ type Options struct {
 	Format string // printed table: "text" (default) or "markdown"
 }
 
+// openWithRuns opens resultsDir and fails with ErrNoResults when it holds no run.
+func openWithRuns(ctx context.Context, resultsDir string) (*DB, error) {
+	d, err := Open(ctx, resultsDir)
+	if err != nil {
+		return nil, err
+	}
+	if d.Runs() == 0 {
+		d.Close()
+		return nil, fmt.Errorf("%w in %s: %s/ holds no .parquet file (run `deni run` first, or pass the experiment's folder results/<experiment>)",
+			ErrNoResults, resultsDir, filepath.Join(resultsDir, tableRuns))
+	}
+	return d, nil
+}
+
 // Aggregate computes the summary of the experiment in resultsDir
 // (DIR/<experiment>), writes summary.parquet and summary.csv into it and
 // prints the paper-style table and the factor study to w. It is also the
@@ -250,15 +264,11 @@ func Aggregate(ctx context.Context, resultsDir string, w io.Writer) error {
 
 // AggregateWith is Aggregate with options.
 func AggregateWith(ctx context.Context, resultsDir string, w io.Writer, o Options) error {
-	d, err := Open(ctx, resultsDir)
+	d, err := openWithRuns(ctx, resultsDir)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	if d.Runs() == 0 {
-		return fmt.Errorf("%w in %s: %s/ holds no .parquet file (run `deni run` first, or pass the experiment's folder results/<experiment>)",
-			ErrNoResults, resultsDir, filepath.Join(resultsDir, tableRuns))
-	}
 	rows, err := d.Summary(ctx)
 	if err != nil {
 		return err

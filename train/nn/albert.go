@@ -194,11 +194,7 @@ func (m *ALBERT) Clone() Model {
 	if err != nil {
 		panic(err) // m.Cfg was valid when m was built
 	}
-	for i, p := range c.Params() {
-		src := m.Params()[i]
-		p.SetTrainable(src.Trainable)
-		copy(p.Data, src.Data)
-	}
+	copyParams(c.Params(), m.Params())
 	return c
 }
 

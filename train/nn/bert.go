@@ -85,11 +85,7 @@ func (m *BERT) Clone() Model {
 	if err != nil {
 		panic(err) // m.Cfg was valid when m was built
 	}
-	for i, p := range c.Params() {
-		src := m.Params()[i]
-		p.SetTrainable(src.Trainable)
-		copy(p.Data, src.Data)
-	}
+	copyParams(c.Params(), m.Params())
 	return c
 }
 
@@ -142,4 +138,13 @@ func (m *BERT) LossAndGrad(b Batch, labels []int32, dropout *rand.Rand) (float32
 // Logits runs a forward pass without gradients on the evaluation workspace.
 func (m *BERT) Logits(b Batch, train bool, dropout *rand.Rand) (*tensor.Tensor, error) {
 	return LogitsOn(m, m.evalG, b, train, dropout)
+}
+
+// copyParams gives dst (a freshly built model's parameters) src's values and
+// trainability, parameter by parameter.
+func copyParams(dst, src []*tensor.Param) {
+	for i, p := range dst {
+		p.SetTrainable(src[i].Trainable)
+		copy(p.Data, src[i].Data)
+	}
 }
