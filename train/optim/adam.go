@@ -16,6 +16,10 @@ type Adam struct {
 	params []*tensor.Param
 	state  []adamState
 	steps  int
+	// noDecay[i] exempts parameter i from weight decay (torch's second
+	// param group with weight_decay 0, as BERT does for biases and
+	// LayerNorm); nil: every parameter decays.
+	noDecay []bool
 }
 
 // adamState is torch's per-parameter state: exp_avg, exp_avg_sq and step.
@@ -89,6 +93,10 @@ func (o *Adam) Step(lr float64) {
 		if g == nil || len(p.Data) == 0 {
 			continue
 		}
+		decoupled, l2 := decoupled, l2
+		if o.noDecay != nil && o.noDecay[i] {
+			decoupled, l2 = false, 0
+		}
 		st := &o.state[i]
 		if st.m == nil {
 			st.alloc(len(p.Data)) // the parameter was frozen at construction
@@ -137,6 +145,39 @@ func (o *Adam) Reset() {
 	}
 }
 
+// ExemptFromDecay removes weight decay from every parameter for which
+// exempt returns true, as a torch param group with weight_decay 0 does.
+func (o *Adam) ExemptFromDecay(exempt func(*tensor.Param) bool) {
+	o.noDecay = make([]bool, len(o.params))
+	for i, p := range o.params {
+		o.noDecay[i] = exempt(p)
+	}
+}
+
+// Moments returns parameter i's first and second moments, allocated if the
+// parameter has not been updated yet. They are the optimizer's own slices:
+// a checkpoint writer reads them and a loader fills them in place.
+func (o *Adam) Moments(i int) (m, v []float32) {
+	st := &o.state[i]
+	if st.m == nil {
+		st.alloc(len(o.params[i].Data))
+	}
+	return st.m, st.v
+}
+
+// SetSteps restores the step counters after loading moments from a
+// checkpoint: the optimizer's and every updated parameter's (torch counts
+// per parameter; a checkpoint taken after n steps of a model whose
+// parameters all had gradients has n everywhere).
+func (o *Adam) SetSteps(n int) {
+	o.steps = n
+	for i := range o.state {
+		if o.state[i].m != nil {
+			o.state[i].step = int64(n)
+		}
+	}
+}
+
 // Params returns the parameters the optimizer updates.
 func (o *Adam) Params() []*tensor.Param { return o.params }
 
@@ -148,7 +189,8 @@ func (o *Adam) Clone(params []*tensor.Param) (Optimizer, error) {
 	if err := matchParams(o.params, params); err != nil {
 		return nil, err
 	}
-	c := &Adam{cfg: o.cfg, params: append([]*tensor.Param(nil), params...), state: make([]adamState, len(params)), steps: o.steps}
+	c := &Adam{cfg: o.cfg, params: append([]*tensor.Param(nil), params...), state: make([]adamState, len(params)), steps: o.steps,
+		noDecay: append([]bool(nil), o.noDecay...)}
 	for i, s := range o.state {
 		c.state[i] = adamState{m: cloneSlice(s.m), v: cloneSlice(s.v), step: s.step}
 		if c.state[i].m == nil && params[i].Grad != nil {

@@ -2,6 +2,7 @@ package optim
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -297,5 +298,101 @@ func BenchmarkAdamStep(b *testing.B) {
 	b.SetBytes(int64(4 * len(p.Data)))
 	for b.Loop() {
 		opt.Step(1e-3)
+	}
+}
+
+// TestExemptFromDecay: an exempted parameter follows AdamW with weight decay
+// 0 bit for bit (torch's second param group), the others still decay.
+func TestExemptFromDecay(t *testing.T) {
+	grads := [][]float32{{0.3, -1, 0}, {2, 0.5, -0.25}}
+	run := func(wd float64, exempt bool) []*tensor.Param {
+		ps := []*tensor.Param{param("w", []float32{1, -2, 3}, true), param("w.bias", []float32{0.5, 0.5, -1}, true)}
+		opt, err := NewAdam(Config{Kind: KindAdamW, Beta1: 0.9, Beta2: 0.999, Eps: 1e-6, WeightDecay: wd}, ps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if exempt {
+			opt.ExemptFromDecay(func(p *tensor.Param) bool { return p.Name == "w.bias" })
+		}
+		for s := range 5 {
+			for i, p := range ps {
+				for j := range p.Grad {
+					p.Grad[j] = grads[i][j] * float32(s+1)
+				}
+			}
+			opt.Step(0.1)
+		}
+		return ps
+	}
+	mixed, decayed, none := run(0.5, true), run(0.5, false), run(0, false)
+	if !slices.Equal(mixed[0].Data, decayed[0].Data) {
+		t.Errorf("decayed parameter %v, want %v", mixed[0].Data, decayed[0].Data)
+	}
+	if !slices.Equal(mixed[1].Data, none[1].Data) {
+		t.Errorf("exempted parameter %v, want %v (no decay)", mixed[1].Data, none[1].Data)
+	}
+	if slices.Equal(decayed[1].Data, none[1].Data) {
+		t.Error("decay had no effect: the test cannot tell the groups apart")
+	}
+}
+
+// TestMomentsCheckpointResume: copying the moments out after 3 steps into a
+// fresh optimizer with SetSteps(3) continues bit-identically, which is what
+// a pre-training checkpoint relies on.
+func TestMomentsCheckpointResume(t *testing.T) {
+	cfg, _ := Defaults(KindAdamW)
+	g := func(ps []*tensor.Param, s int) {
+		for i, p := range ps {
+			for j := range p.Grad {
+				p.Grad[j] = float32(math.Sin(float64(s*7 + i*3 + j)))
+			}
+		}
+	}
+	a := []*tensor.Param{param("a", []float32{1, 2}, true), param("b", []float32{-1}, true)}
+	oa, _ := NewAdam(cfg, a)
+	for s := range 3 {
+		g(a, s)
+		oa.Step(0.01)
+	}
+	b := copyModel(a)
+	ob, _ := NewAdam(cfg, b)
+	for i := range a {
+		ma, va := oa.Moments(i)
+		mb, vb := ob.Moments(i)
+		copy(mb, ma)
+		copy(vb, va)
+	}
+	ob.SetSteps(3)
+	for s := 3; s < 6; s++ {
+		g(a, s)
+		g(b, s)
+		oa.Step(0.01)
+		ob.Step(0.01)
+	}
+	for i := range a {
+		if !slices.Equal(a[i].Data, b[i].Data) {
+			t.Errorf("%s: resumed %v, uninterrupted %v", a[i].Name, b[i].Data, a[i].Data)
+		}
+	}
+	if ob.Steps() != 6 {
+		t.Errorf("steps %d, want 6", ob.Steps())
+	}
+}
+
+// TestClipGradNorm: the returned norm is the one before clipping and the
+// clipped gradients have norm maxNorm (to float32 rounding); below the limit
+// nothing changes.
+func TestClipGradNorm(t *testing.T) {
+	ps := []*tensor.Param{param("a", []float32{0, 0}, true), param("b", []float32{0}, true)}
+	copy(ps[0].Grad, []float32{3, 0})
+	copy(ps[1].Grad, []float32{4})
+	if n := ClipGradNorm(ps, 1); n != 5 {
+		t.Fatalf("norm %v, want 5", n)
+	}
+	if got := math.Hypot(float64(ps[0].Grad[0]), float64(ps[1].Grad[0])); math.Abs(got-1) > 1e-6 {
+		t.Errorf("clipped norm %v, want 1", got)
+	}
+	if n := ClipGradNorm(ps, 10); math.Abs(n-1) > 1e-6 || ps[1].Grad[0] != float32(4/(5+1e-6)) {
+		t.Errorf("below the limit: norm %v, grad %v changed", n, ps[1].Grad[0])
 	}
 }

@@ -3,6 +3,8 @@ package pretrain
 import (
 	"math/rand/v2"
 	"testing"
+
+	"github.com/deni-project/deni/train/optim"
 )
 
 // BenchmarkStep is one pre-training step of the default architecture
@@ -25,7 +27,10 @@ func BenchmarkStep(b *testing.B) {
 	for i := range idx {
 		idx[i] = i
 	}
-	opt := NewAdamW(m.Params(), 0.01)
+	opt, err := newAdamW(m.Params(), 0.01)
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.ResetTimer()
 	for range b.N {
 		bb := bt.fill(s, idx)
@@ -34,7 +39,7 @@ func BenchmarkStep(b *testing.B) {
 			clear(p.Grad)
 		}
 		m.Step(bb, pos, labels, true, r)
-		ClipGradNorm(m.Params(), 1)
+		optim.ClipGradNorm(m.Params(), 1)
 		opt.Step(1e-4)
 	}
 }

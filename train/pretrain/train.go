@@ -238,7 +238,10 @@ func Run(ctx context.Context, c Config, o Options) (*Result, error) {
 		res.GloVeRows = n
 		log.Info("pretrain glove init", "rows", n, "of", len(corp.Vocab))
 	}
-	opt := NewAdamW(m.Params(), c.Train.WeightDecay)
+	opt, err := newAdamW(m.Params(), c.Train.WeightDecay)
+	if err != nil {
+		return nil, err
+	}
 	maskRNG, maskSrc := stream(seeds.Derive(c.Seed, StreamMask, 0))
 	dropRNG, dropSrc := stream(seeds.Derive(c.Seed, string(seeds.ModelRandomness), 0))
 	orderSeed := seeds.Derive(c.Seed, string(seeds.SampleOrder), 0)
@@ -254,7 +257,8 @@ func Run(ctx context.Context, c Config, o Options) (*Result, error) {
 		if err := dropSrc.UnmarshalBinary(st.DropoutRNG); err != nil {
 			return nil, err
 		}
-		step, pos, rows, opt.Steps = st.Step, st.Pos, st.Log, st.AdamSteps
+		step, pos, rows = st.Step, st.Pos, st.Log
+		opt.SetSteps(st.AdamSteps)
 		res.ResumedAt = step
 		log.Info("pretrain resumed", "step", step, "checkpoint", stDir)
 	}
@@ -287,7 +291,7 @@ func Run(ctx context.Context, c Config, o Options) (*Result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("pretrain: step %d: %w", step+1, err)
 		}
-		norm := ClipGradNorm(m.Params(), c.Train.ClipNorm)
+		norm := optim.ClipGradNorm(m.Params(), c.Train.ClipNorm)
 		lr := sched.LR(step)
 		opt.Step(lr)
 		step++
@@ -311,7 +315,7 @@ func Run(ctx context.Context, c Config, o Options) (*Result, error) {
 		if (c.Train.CheckpointEvery > 0 && step%c.Train.CheckpointEvery == 0) || step == c.Train.Steps {
 			mb, _ := maskSrc.MarshalBinary()
 			db, _ := dropSrc.MarshalBinary()
-			s := state{Step: step, Pos: pos, MaskRNG: mb, DropoutRNG: db, AdamSteps: opt.Steps, Config: c, VocabSHA: vsha, CorpusSHA: corpusSHA, Log: rows}
+			s := state{Step: step, Pos: pos, MaskRNG: mb, DropoutRNG: db, AdamSteps: opt.Steps(), Config: c, VocabSHA: vsha, CorpusSHA: corpusSHA, Log: rows}
 			if err := saveCheckpoint(ckDir, &s, m, opt); err != nil {
 				return nil, err
 			}
@@ -369,7 +373,7 @@ func initGloVe(m *Model, vocab []string, path string, std float64) (int, error) 
 // checkpoints/latest (the folder name) is replaced atomically; older
 // folders are removed last. A crash at any point leaves latest naming a
 // complete checkpoint.
-func saveCheckpoint(ckDir string, s *state, m *Model, opt *AdamW) error {
+func saveCheckpoint(ckDir string, s *state, m *Model, opt *optim.Adam) error {
 	name := fmt.Sprintf("step-%08d", s.Step)
 	tmp, err := os.MkdirTemp(ckDir, ".tmp-"+name+"-")
 	if err != nil {
@@ -380,10 +384,11 @@ func saveCheckpoint(ckDir string, s *state, m *Model, opt *AdamW) error {
 		return err
 	}
 	var ps []*tensor.Param
-	for i, p := range opt.Params {
+	for i, p := range opt.Params() {
+		mi, vi := opt.Moments(i)
 		ps = append(ps,
-			&tensor.Param{Tensor: &tensor.Tensor{Shape: p.Shape, Data: opt.M[i]}, Name: "m." + HFName(p)},
-			&tensor.Param{Tensor: &tensor.Tensor{Shape: p.Shape, Data: opt.V[i]}, Name: "v." + HFName(p)})
+			&tensor.Param{Tensor: &tensor.Tensor{Shape: p.Shape, Data: mi}, Name: "m." + HFName(p)},
+			&tensor.Param{Tensor: &tensor.Tensor{Shape: p.Shape, Data: vi}, Name: "v." + HFName(p)})
 	}
 	if err := checkpoint.Save(filepath.Join(tmp, "optimizer.safetensors"), ps, nil); err != nil {
 		return err
@@ -424,7 +429,7 @@ func latestCheckpoint(ckDir string) (*state, string, error) {
 	return &s, dir, nil
 }
 
-func loadCheckpoint(dir string, m *Model, opt *AdamW) error {
+func loadCheckpoint(dir string, m *Model, opt *optim.Adam) error {
 	ts, _, err := checkpoint.Load(filepath.Join(dir, "model.safetensors"))
 	if err != nil {
 		return err
@@ -436,16 +441,30 @@ func loadCheckpoint(dir string, m *Model, opt *AdamW) error {
 	if err != nil {
 		return err
 	}
-	for i, p := range opt.Params {
+	for i, p := range opt.Params() {
 		mt, ok1 := ot["m."+HFName(p)]
 		vt, ok2 := ot["v."+HFName(p)]
 		if !ok1 || !ok2 || len(mt.Data) != len(p.Data) || len(vt.Data) != len(p.Data) {
 			return fmt.Errorf("pretrain: checkpoint %s: optimizer state of %s is missing or has another shape", dir, HFName(p))
 		}
-		copy(opt.M[i], mt.Data)
-		copy(opt.V[i], vt.Data)
+		mi, vi := opt.Moments(i)
+		copy(mi, mt.Data)
+		copy(vi, vt.Data)
 	}
 	return nil
+}
+
+// newAdamW is BERT's pre-training optimiser: torch's AdamW with eps 1e-6 and
+// no weight decay on biases and LayerNorm weights.
+func newAdamW(params []*tensor.Param, weightDecay float64) (*optim.Adam, error) {
+	opt, err := optim.NewAdam(optim.Config{Kind: optim.KindAdamW, Beta1: 0.9, Beta2: 0.999, Eps: 1e-6, WeightDecay: weightDecay}, params)
+	if err != nil {
+		return nil, err
+	}
+	opt.ExemptFromDecay(func(p *tensor.Param) bool {
+		return strings.HasSuffix(p.Name, ".bias") || strings.Contains(p.Name, "LayerNorm")
+	})
+	return opt, nil
 }
 
 func fileSHA(path string) (string, error) {
