@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -364,5 +365,34 @@ func TestJSONConfig(t *testing.T) {
 	}
 	if err := SaveJSON(filepath.Join(dir, "f.json"), func() {}); err == nil {
 		t.Error("unencodable value accepted")
+	}
+}
+
+// TestLoadFS reads the reference files through an fs.FS, as an embedded
+// model folder is read, and gets what Load gets.
+func TestLoadFS(t *testing.T) {
+	fsys := os.DirFS("testdata")
+	for _, file := range []string{"f32_metadata.safetensors", "mixed_dtypes.safetensors"} {
+		want, wantMD, err := Load(filepath.Join("testdata", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, md, err := LoadFS(fsys, file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !maps.Equal(md, wantMD) || len(got) != len(want) {
+			t.Fatalf("%s: %d tensors, metadata %v; want %d, %v", file, len(got), md, len(want), wantMD)
+		}
+		for n, w := range want {
+			g := got[n]
+			if g == nil || !slices.Equal(g.Shape, w.Shape) ||
+				!slices.EqualFunc(g.Data, w.Data, func(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) }) {
+				t.Fatalf("%s: tensor %s differs", file, n)
+			}
+		}
+	}
+	if _, _, err := LoadFS(fsys, "missing.safetensors"); err == nil || !strings.Contains(err.Error(), "open checkpoint") {
+		t.Errorf("missing file: %v", err)
 	}
 }

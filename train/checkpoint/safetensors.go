@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"math"
 	"os"
@@ -212,10 +213,24 @@ func Load(path string) (map[string]*tensor.Tensor, map[string]string, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("open checkpoint: %w", err)
 	}
+	return readFile(f, path)
+}
+
+// LoadFS reads the safetensors file name of fsys (see Read). The file is
+// streamed, so an embedded file's bytes are not copied whole before decoding.
+func LoadFS(fsys fs.FS, name string) (map[string]*tensor.Tensor, map[string]string, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open checkpoint: %w", err)
+	}
+	return readFile(f, name)
+}
+
+func readFile(f io.ReadCloser, name string) (map[string]*tensor.Tensor, map[string]string, error) {
 	defer f.Close()
 	ts, md, err := Read(f)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return ts, md, nil
 }

@@ -40,7 +40,7 @@ func IsFolder(name string) bool {
 // shards listed by model.safetensors.index.json), loaded once and shared
 // read-only by every model built from it.
 type Folder struct {
-	Dir       string
+	Dir       string    // absolute path, or "embedded:NAME" for OpenFolderFS
 	Config    nn.Config // as config.json says; NumLabels and HeadDropout are set per model
 	Tokenizer *tokenizer.Tokenizer
 	weights   map[string]*tensor.Tensor // checkpoint tensors the classifier uses, by HF name
@@ -49,7 +49,7 @@ type Folder struct {
 
 var (
 	folderMu    sync.Mutex
-	folderCache = map[string]*folderEntry{}
+	folderCache = map[string]*folderEntry{} // by Folder.Dir
 )
 
 type folderEntry struct {
@@ -64,33 +64,55 @@ func OpenFolder(dir string) (*Folder, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Through os.DirFS, so that folders on disk and embedded ones are read
+	// by the same code.
+	return cachedFolder(abs, func() (*Folder, error) { return openFolder(os.DirFS(abs), abs) })
+}
+
+// EmbeddedPrefix starts the Dir of a folder opened by OpenFolderFS.
+const EmbeddedPrefix = "embedded:"
+
+// OpenFolderFS reads the model folder at the root of fsys (e.g. a go:embed
+// directory through fs.Sub), once per process and name: a second call with
+// the same name returns the first result. Its Dir is "embedded:" + name.
+func OpenFolderFS(fsys fs.FS, name string) (*Folder, error) {
+	dir := EmbeddedPrefix + name
+	return cachedFolder(dir, func() (*Folder, error) { return openFolder(fsys, dir) })
+}
+
+func cachedFolder(dir string, open func() (*Folder, error)) (*Folder, error) {
 	folderMu.Lock()
-	e, ok := folderCache[abs]
+	e, ok := folderCache[dir]
 	if !ok {
 		e = &folderEntry{}
-		folderCache[abs] = e
+		folderCache[dir] = e
 	}
 	folderMu.Unlock()
-	e.once.Do(func() { e.f, e.err = openFolder(abs) })
+	e.once.Do(func() { e.f, e.err = open() })
 	return e.f, e.err
 }
 
-func openFolder(dir string) (*Folder, error) {
-	if !IsFolder(dir) {
+// openFolder reads the folder at the root of fsys; dir names it in messages.
+func openFolder(fsys fs.FS, dir string) (*Folder, error) {
+	if st, err := fs.Stat(fsys, checkpoint.ConfigFile); err != nil || !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is not a model folder: it has no %s", dir, checkpoint.ConfigFile)
 	}
-	cfg, err := nn.LoadConfig(filepath.Join(dir, checkpoint.ConfigFile), 2, 0)
+	b, err := fs.ReadFile(fsys, checkpoint.ConfigFile)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	cfg, err := nn.ParseConfig(b, 2, 0)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", dir, checkpoint.ConfigFile, err)
 	}
 	f := &Folder{Dir: dir, Config: cfg}
-	if f.Tokenizer, err = tokenizer.Load(dir); err != nil {
-		return nil, err
+	if f.Tokenizer, err = tokenizer.LoadFS(fsys, "."); err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
 	if f.Tokenizer.VocabSize() > cfg.VocabSize {
 		return nil, fmt.Errorf("%s: the tokenizer has %d ids but config.json vocab_size is %d", dir, f.Tokenizer.VocabSize(), cfg.VocabSize)
 	}
-	ts, err := loadWeights(dir)
+	ts, err := loadWeights(fsys, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -110,23 +132,27 @@ func openFolder(dir string) (*Folder, error) {
 	return f, nil
 }
 
-// loadWeights reads model.safetensors or its shards.
-func loadWeights(dir string) (map[string]*tensor.Tensor, error) {
-	exists := func(n string) bool { _, err := os.Stat(filepath.Join(dir, n)); return err == nil }
+// loadWeights reads model.safetensors or its shards from the root of fsys.
+func loadWeights(fsys fs.FS, dir string) (map[string]*tensor.Tensor, error) {
+	exists := func(n string) bool { _, err := fs.Stat(fsys, n); return err == nil }
+	const index = "model.safetensors.index.json"
 	switch {
 	case exists(checkpoint.WeightsFile):
-		ts, _, err := checkpoint.Load(filepath.Join(dir, checkpoint.WeightsFile))
-		return ts, err
-	case exists("model.safetensors.index.json"):
-		b, err := os.ReadFile(filepath.Join(dir, "model.safetensors.index.json"))
+		ts, _, err := checkpoint.LoadFS(fsys, checkpoint.WeightsFile)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: %w", dir, err)
+		}
+		return ts, nil
+	case exists(index):
+		b, err := fs.ReadFile(fsys, index)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", dir, err)
 		}
 		var idx struct {
 			WeightMap map[string]string `json:"weight_map"`
 		}
 		if err := json.Unmarshal(b, &idx); err != nil {
-			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "model.safetensors.index.json"), err)
+			return nil, fmt.Errorf("%s: %s: %w", dir, index, err)
 		}
 		var shards []string
 		for _, s := range idx.WeightMap {
@@ -140,9 +166,9 @@ func loadWeights(dir string) (map[string]*tensor.Tensor, error) {
 			if strings.Contains(s, "/") || strings.Contains(s, `\`) {
 				return nil, fmt.Errorf("%s: shard name %q is not a file name", dir, s)
 			}
-			ts, _, err := checkpoint.Load(filepath.Join(dir, s))
+			ts, _, err := checkpoint.LoadFS(fsys, s)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("%s: %w", dir, err)
 			}
 			for n, t := range ts {
 				all[n] = t
@@ -178,21 +204,18 @@ func (f *Folder) NewClassifier(numLabels int, headDropout float64, init *rand.Ra
 	return m, rep, nil
 }
 
-// newHF makes the factory of a model folder.
-func newHF(dir string, o Options) (*Factory, error) {
-	f, err := OpenFolder(dir)
-	if err != nil {
-		return nil, err
-	}
+// newHF makes the factory of an opened model folder; name is the model
+// name the user gave (a path, or an embedded folder's name).
+func newHF(name string, f *Folder, o Options) (*Factory, error) {
 	cfg := f.Config
 	cfg.NumLabels, cfg.HeadDropout = o.Classes, o.HeadDropout
 	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: %w", dir, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if limit := maxSeqLen(cfg); o.MaxLen > limit {
-		return nil, fmt.Errorf("max_len %d exceeds the %d positions of %s", o.MaxLen, limit, dir)
+		return nil, fmt.Errorf("max_len %d exceeds the %d positions of %s", o.MaxLen, limit, name)
 	}
-	return &Factory{Name: dir, Config: cfg, DefaultLR: PaperLR, folder: f}, nil
+	return &Factory{Name: name, Config: cfg, DefaultLR: PaperLR, folder: f}, nil
 }
 
 func maxSeqLen(c nn.Config) int {

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	_ "embed"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -29,9 +30,27 @@ const GloveMean = "glove-mean"
 // Names lists the models this build can construct.
 var Names = []string{GloveMini, GloveMean}
 
-// Known reports whether name is a model of this build or a Hugging Face
-// model folder (a directory with config.json; see IsFolder).
+// Known reports whether name is a model of this build (embedded folders
+// included) or a Hugging Face model folder (a directory with config.json;
+// see IsFolder).
 func Known(name string) bool { return slices.Contains(Names, name) || IsFolder(name) }
+
+// embedded holds the model folders compiled into the binary, by name.
+var embedded = map[string]fs.FS{}
+
+// RegisterEmbedded makes name a model whose Hugging Face folder
+// (config.json, model.safetensors, tokenizer files) is the root of fsys,
+// typically a go:embed directory through fs.Sub. New, Known and Names then
+// treat name as a model folder on disk; its files are read on first use
+// (OpenFolderFS). Call it from an init function; it panics on an empty or
+// already known name, as a programming error.
+func RegisterEmbedded(name string, fsys fs.FS) {
+	if name == "" || fsys == nil || slices.Contains(Names, name) {
+		panic(fmt.Sprintf("models: RegisterEmbedded(%q): empty name, nil fs.FS or name already known", name))
+	}
+	embedded[name] = fsys
+	Names = append(Names, name)
+}
 
 //go:embed embedded/glove-trec.100d.txt.gz
 var embeddedGloVe []byte
@@ -76,11 +95,24 @@ type Factory struct {
 // New builds a factory for model name, with a vocabulary built from the
 // dataset's texts (all rows, so every run of the dataset shares it). A name
 // that is a Hugging Face model folder (config.json, model.safetensors and
-// tokenizer files; BERT, RoBERTa or ALBERT) gives that pre-trained encoder
-// with its own tokenizer, the paper's head and learning rate 1e-5.
+// tokenizer files; BERT, RoBERTa or ALBERT), on disk or embedded
+// (RegisterEmbedded), gives that pre-trained encoder with its own
+// tokenizer, the paper's head and learning rate 1e-5.
 func New(name string, texts []string, o Options) (*Factory, error) {
-	if IsFolder(name) {
-		return newHF(name, o)
+	// An embedded folder's name wins over a directory of that name in the
+	// working directory, as the built-in names do; "./name" reaches the latter.
+	var folder *Folder
+	var err error
+	if fsys, ok := embedded[name]; ok {
+		folder, err = OpenFolderFS(fsys, name)
+	} else if IsFolder(name) {
+		folder, err = OpenFolder(name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if folder != nil {
+		return newHF(name, folder, o)
 	}
 	if !Known(name) {
 		return nil, fmt.Errorf("unknown model %q (known: %v, or a folder with config.json)", name, Names)

@@ -62,9 +62,19 @@ func LoadConfig(path string, numLabels int, headDropout float64) (Config, error)
 	if err != nil {
 		return Config{}, err
 	}
+	c, err := ParseConfig(data, numLabels, headDropout)
+	if err != nil {
+		return c, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// ParseConfig is LoadConfig for the contents of a config.json (e.g. one
+// compiled into the binary).
+func ParseConfig(data []byte, numLabels int, headDropout float64) (Config, error) {
 	c := BertBaseUncased(numLabels)
 	if err := json.Unmarshal(data, &c); err != nil {
-		return Config{}, fmt.Errorf("nn: %s: %w", path, err)
+		return Config{}, fmt.Errorf("nn: %w", err)
 	}
 	c.NumLabels, c.HeadDropout = numLabels, headDropout
 	if c.ModelType == "albert" {

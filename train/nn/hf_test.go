@@ -1,6 +1,8 @@
 package nn
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -130,5 +132,32 @@ func TestALBERTSharingAndClone(t *testing.T) {
 	}
 	if m.ForwardFLOPs(10) <= 0 {
 		t.Error("FLOPs")
+	}
+}
+
+// TestParseConfig: the bytes of a config.json parse as LoadConfig reads the
+// file, and a bad file's error names it.
+func TestParseConfig(t *testing.T) {
+	const path = "testdata/hf_albert_config.json"
+	want, err := LoadConfig(path, 3, 0.3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ParseConfig(b, 3, 0.3); err != nil || got != want {
+		t.Fatalf("ParseConfig = %+v, %v; want %+v", got, err, want)
+	}
+	if _, err := ParseConfig([]byte(`{"hidden_size": "x"}`), 2, 0); err == nil {
+		t.Fatal("bad JSON parsed")
+	}
+	bad := filepath.Join(t.TempDir(), "config.json")
+	if err := os.WriteFile(bad, []byte(`{"hidden_size": 15}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadConfig(bad, 2, 0); err == nil || !strings.Contains(err.Error(), bad) {
+		t.Fatalf("LoadConfig of an invalid config: %v", err)
 	}
 }

@@ -297,6 +297,20 @@ func TestFolderLoads(t *testing.T) {
 	if ids := f.Tokenizer.Encode("The quiet river", 0); ids[0] != ClsID || ids[len(ids)-1] != SepID {
 		t.Errorf("encoding %v", ids)
 	}
+	// The folder's tokenizer (tokenizer.json, which tokenizer.Load prefers)
+	// encodes as its vocab.txt.
+	if _, err := os.Stat(filepath.Join(c.Output, "tokenizer.json")); err != nil {
+		t.Error(err)
+	}
+	wp, err := tokenizer.LoadWordPiece(filepath.Join(c.Output, "vocab.txt"), tokenizer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"The quiet river crosses the hollow garden.", "Thé QUIET rivers, gardens!", ""} {
+		if a, b := f.Tokenizer.Encode(s, 8), wp.Encode(s, 8); !slices.Equal(a, b) {
+			t.Errorf("%q: folder tokenizer %v, vocab.txt %v", s, a, b)
+		}
+	}
 	m, vocab, err := OpenModel(c.Output)
 	if err != nil {
 		t.Fatal(err)

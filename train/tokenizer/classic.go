@@ -2,12 +2,11 @@ package tokenizer
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -35,9 +34,11 @@ func orDefault(p *bool, d bool) bool {
 
 // ReadOptions reads tokenizer_config.json in dir; a missing file gives the
 // defaults.
-func ReadOptions(dir string) (Options, error) {
+func ReadOptions(dir string) (Options, error) { return readOptions(source{dir: dir}) }
+
+func readOptions(src source) (Options, error) {
 	var o Options
-	b, err := os.ReadFile(filepath.Join(dir, "tokenizer_config.json"))
+	b, err := src.read("tokenizer_config.json")
 	if errors.Is(err, fs.ErrNotExist) {
 		return o, nil
 	}
@@ -45,7 +46,7 @@ func ReadOptions(dir string) (Options, error) {
 		return o, fmt.Errorf("tokenizer: %w", err)
 	}
 	if err := json.Unmarshal(b, &o); err != nil {
-		return o, fmt.Errorf("tokenizer: %s: %w", filepath.Join(dir, "tokenizer_config.json"), err)
+		return o, fmt.Errorf("tokenizer: %s: %w", src.path("tokenizer_config.json"), err)
 	}
 	return o, nil
 }
@@ -58,26 +59,31 @@ var Files = []string{"tokenizer.json", "vocab.txt", "vocab.json", "merges.txt", 
 // else vocab.txt (WordPiece, BERT), vocab.json + merges.txt (byte-level BPE,
 // RoBERTa) or spiece.model (SentencePiece Unigram, ALBERT), with the
 // settings of tokenizer_config.json when the folder has one.
-func Load(dir string) (*Tokenizer, error) {
-	exists := func(name string) bool {
-		_, err := os.Stat(filepath.Join(dir, name))
-		return err == nil
+func Load(dir string) (*Tokenizer, error) { return load(source{dir: dir}) }
+
+// LoadFS is Load for the folder dir of fsys (e.g. "." of an embedded
+// model folder).
+func LoadFS(fsys fs.FS, dir string) (*Tokenizer, error) { return load(source{fsys, dir}) }
+
+func load(src source) (*Tokenizer, error) {
+	if src.exists("tokenizer.json") {
+		return loadJSON(src, "tokenizer.json")
 	}
-	switch {
-	case exists("tokenizer.json"):
-		return LoadJSON(filepath.Join(dir, "tokenizer.json"))
-	}
-	o, err := ReadOptions(dir)
+	o, err := readOptions(src)
 	if err != nil {
 		return nil, err
 	}
 	switch {
-	case exists("vocab.txt"):
-		return LoadWordPiece(filepath.Join(dir, "vocab.txt"), o)
-	case exists("vocab.json") && exists("merges.txt"):
-		return LoadBPE(filepath.Join(dir, "vocab.json"), filepath.Join(dir, "merges.txt"), o)
-	case exists("spiece.model"):
-		return LoadSentencePiece(filepath.Join(dir, "spiece.model"), o)
+	case src.exists("vocab.txt"):
+		return loadWordPiece(src, "vocab.txt", o)
+	case src.exists("vocab.json") && src.exists("merges.txt"):
+		return loadBPE(src, "vocab.json", "merges.txt", o)
+	case src.exists("spiece.model"):
+		return loadSentencePiece(src, "spiece.model", o)
+	}
+	dir := src.dir
+	if src.fsys != nil && dir == "." {
+		dir = "the folder" // "." says nothing; the caller names the fs.FS
 	}
 	return nil, fmt.Errorf("tokenizer: %s has no tokenizer.json, vocab.txt, vocab.json + merges.txt or spiece.model", dir)
 }
@@ -86,13 +92,17 @@ func Load(dir string) (*Tokenizer, error) {
 // is the id) and builds BertTokenizerFast's pipeline: BertNormalizer,
 // BertPreTokenizer, WordPiece with "##", [CLS] … [SEP].
 func LoadWordPiece(path string, o Options) (*Tokenizer, error) {
-	f, err := os.Open(path)
+	return loadWordPiece(source{}, path, o)
+}
+
+func loadWordPiece(src source, name string, o Options) (*Tokenizer, error) {
+	path := src.path(name)
+	b, err := src.read(name)
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer: %w", err)
 	}
-	defer f.Close()
 	var tokens []string
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(make([]byte, 1<<16), 1<<20)
 	for sc.Scan() {
 		tokens = append(tokens, strings.TrimRight(sc.Text(), "\r\n"))
@@ -132,7 +142,12 @@ func LoadWordPiece(path string, o Options) (*Tokenizer, error) {
 // add_prefix_space says, default off), byte-level BPE, <s> … </s> and
 // <s> a </s></s> b </s> for pairs.
 func LoadBPE(vocabPath, mergesPath string, o Options) (*Tokenizer, error) {
-	vb, err := os.ReadFile(vocabPath)
+	return loadBPE(source{}, vocabPath, mergesPath, o)
+}
+
+func loadBPE(src source, vocabName, mergesName string, o Options) (*Tokenizer, error) {
+	vocabPath, mergesPath := src.path(vocabName), src.path(mergesName)
+	vb, err := src.read(vocabName)
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer: %w", err)
 	}
@@ -140,7 +155,7 @@ func LoadBPE(vocabPath, mergesPath string, o Options) (*Tokenizer, error) {
 	if err := json.Unmarshal(vb, &ids); err != nil {
 		return nil, fmt.Errorf("tokenizer: %s: %w", vocabPath, err)
 	}
-	mb, err := os.ReadFile(mergesPath)
+	mb, err := src.read(mergesName)
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer: %w", err)
 	}
@@ -190,7 +205,12 @@ func LoadBPE(vocabPath, mergesPath string, o Options) (*Tokenizer, error) {
 // Unigram with pieces ending in digit + "," penalised by 100 (so that
 // "1,000," splits as the slow tokenizer does); [CLS] … [SEP].
 func LoadSentencePiece(path string, o Options) (*Tokenizer, error) {
-	b, err := os.ReadFile(path)
+	return loadSentencePiece(source{}, path, o)
+}
+
+func loadSentencePiece(src source, name string, o Options) (*Tokenizer, error) {
+	path := src.path(name)
+	b, err := src.read(name)
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer: %w", err)
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"os"
 	"regexp"
 	"strings"
 
@@ -13,8 +12,11 @@ import (
 )
 
 // LoadJSON reads a Hugging Face tokenizer.json file.
-func LoadJSON(path string) (*Tokenizer, error) {
-	b, err := os.ReadFile(path)
+func LoadJSON(path string) (*Tokenizer, error) { return loadJSON(source{}, path) }
+
+func loadJSON(src source, name string) (*Tokenizer, error) {
+	path := src.path(name)
+	b, err := src.read(name)
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer: %w", err)
 	}

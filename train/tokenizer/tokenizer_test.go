@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -151,5 +152,32 @@ func BenchmarkEncodeBERT(b *testing.B) {
 	s := "The quick brown fox jumps over the lazy dog, again and again: supercalifragilistic!"
 	for b.Loop() {
 		tok.Encode(s, 128)
+	}
+}
+
+// TestLoadFS reads a tokenizer folder through an fs.FS (as an embedded
+// model folder is read) and encodes as Load does.
+func TestLoadFS(t *testing.T) {
+	dir := writeFolder(t, `{"do_lower_case": false}`)
+	want, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		fsys fs.FS
+		dir  string
+	}{{os.DirFS(dir), "."}, {os.DirFS(filepath.Dir(dir)), filepath.Base(dir)}} {
+		got, err := LoadFS(c.fsys, c.dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []string{"café Hello", "Hello, WORLDS café!"} {
+			if a, b := got.Encode(s, 0), want.Encode(s, 0); !slices.Equal(a, b) {
+				t.Fatalf("LoadFS(%s).Encode(%q) = %v, Load gives %v", c.dir, s, a, b)
+			}
+		}
+	}
+	if _, err := LoadFS(os.DirFS(t.TempDir()), "."); err == nil || !strings.Contains(err.Error(), "the folder has no tokenizer.json") {
+		t.Fatalf("empty fs.FS: %v", err)
 	}
 }
