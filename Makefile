@@ -21,7 +21,7 @@ export DENI_DATA_DIR ?= $(SHARED)/datasets
 export DENI_SHARED   ?= $(SHARED)
 endif
 
-.PHONY: build run quickstart test tests deps bench lint clean notebook corpus model
+.PHONY: build run quickstart test tests deps bench lint clean notebook corpus model model-embed
 
 build:
 	$(GO) build -tags '$(TAGS)' -o $(BIN) ./cmd/deni
@@ -106,8 +106,21 @@ $(CORPUS):
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wordnet-base; }
 	$(GO) run -tags '$(TAGS)' ./scripts/corpus -cache .cache/corpus -out $(CORPUS) -datasets $(SHARED)/datasets
 
-# A pre-trained encoder (about 2 h on one core; rerun after an interruption to
-# resume). Same corpus, config and BLAS -> the same bits.
+# The pre-trained default encoder (about 1.5 h on one core; rerun after an
+# interruption to resume), then a bit-for-bit comparison with the weights
+# compiled into deni (train/models/embedded/deni-bert-mini). Same corpus,
+# config and BLAS -> the same bits.
+EMBEDDED_MODEL := train/models/embedded/deni-bert-mini
 model: build $(CORPUS)
 	@if [ -f $(MODEL_DIR)/config.json ]; then echo "$(MODEL_DIR) exists"; else \
 	  ./$(BIN) pretrain -c experiments/pretrain.yaml -o $(MODEL_DIR); fi
+	@sha256sum $(MODEL_DIR)/model.safetensors $(EMBEDDED_MODEL)/model.safetensors
+	@cmp -s $(MODEL_DIR)/model.safetensors $(EMBEDDED_MODEL)/model.safetensors && \
+	  echo "make model: identical to the embedded weights" || \
+	  { echo "make model: the weights differ from $(EMBEDDED_MODEL) (another BLAS, corpus or config?)"; exit 1; }
+
+# Replace the embedded default with a freshly pre-trained folder (then rebuild).
+model-embed:
+	mkdir -p $(EMBEDDED_MODEL)
+	cp $(addprefix $(MODEL_DIR)/,config.json model.safetensors vocab.txt tokenizer.json tokenizer_config.json \
+	  special_tokens_map.json pretrain.json log.csv) $(EMBEDDED_MODEL)/

@@ -121,45 +121,25 @@ func rotateX(p *plot.Plot) {
 	p.X.Tick.Label.YAlign = draw.YCenter
 }
 
-// distributionPlot: macro-F1 ×100 of every scored run per strategy, a box
-// plot (median, quartiles, whiskers at 1.5 IQR) with the runs as points.
-func distributionPlot(b block, ds string, values map[string][]float64, colors strategyColor) (*plot.Plot, error) {
-	p := newPlot(fmt.Sprintf("%s: macro-F1 per run", ds), "", "macro-F1 ×100")
+// strategyPlot is a plot of macro-F1 ×100 with one nominal x position per
+// strategy of b that has scored runs on ds, in table order. add draws the
+// strategy s (cell r) at x and reports whether it drew anything; a strategy
+// it skips takes no position. It returns nil when no strategy is drawn.
+func strategyPlot(b block, ds, title string, add func(p *plot.Plot, s string, r SummaryRow, x float64) (bool, error)) (*plot.Plot, error) {
+	p := newPlot(title, "", "macro-F1 ×100")
 	var names []string
 	for _, s := range b.Strategies {
 		r, ok := b.Cells[[2]string{s, ds}]
 		if !ok || r.N == 0 {
 			continue
 		}
-		xs := values[keyOf(r).String()]
-		if len(xs) == 0 {
-			continue
-		}
-		x := float64(len(names))
-		names = append(names, s)
-		vals := make(plotter.Values, len(xs))
-		pts := make(plotter.XYs, len(xs))
-		for j, v := range xs {
-			vals[j] = 100 * v
-			// A deterministic spread of the points around the box centre.
-			pts[j].X = x + 0.3*(float64(j%9)/8-0.5)
-			pts[j].Y = 100 * v
-		}
-		box, err := plotter.NewBoxPlot(vg.Points(18), x, vals)
+		drawn, err := add(p, s, r, float64(len(names)))
 		if err != nil {
 			return nil, err
 		}
-		box.BoxStyle.Color = colors[s]
-		box.MedianStyle.Width = vg.Points(1.5)
-		box.GlyphStyle.Radius = 0 // the points below show every run
-		sc, err := plotter.NewScatter(pts)
-		if err != nil {
-			return nil, err
+		if drawn {
+			names = append(names, s)
 		}
-		sc.GlyphStyle.Color = colors[s]
-		sc.GlyphStyle.Radius = vg.Points(2)
-		sc.GlyphStyle.Shape = draw.CircleGlyph{}
-		p.Add(box, sc)
 	}
 	if len(names) == 0 {
 		return nil, nil
@@ -170,41 +150,70 @@ func distributionPlot(b block, ds string, values map[string][]float64, colors st
 	return p, nil
 }
 
+// circles is a scatter of xy drawn as filled circles of colour c.
+func circles(xy plotter.XYer, c color.Color, radius vg.Length) (*plotter.Scatter, error) {
+	sc, err := plotter.NewScatter(xy)
+	if err != nil {
+		return nil, err
+	}
+	sc.GlyphStyle.Color = c
+	sc.GlyphStyle.Radius = radius
+	sc.GlyphStyle.Shape = draw.CircleGlyph{}
+	return sc, nil
+}
+
+// distributionPlot: macro-F1 ×100 of every scored run per strategy, a box
+// plot (median, quartiles, whiskers at 1.5 IQR) with the runs as points.
+func distributionPlot(b block, ds string, values map[string][]float64, colors strategyColor) (*plot.Plot, error) {
+	title := fmt.Sprintf("%s: macro-F1 per run", ds)
+	return strategyPlot(b, ds, title, func(p *plot.Plot, s string, r SummaryRow, x float64) (bool, error) {
+		xs := values[keyOf(r).String()]
+		if len(xs) == 0 {
+			return false, nil
+		}
+		vals := make(plotter.Values, len(xs))
+		pts := make(plotter.XYs, len(xs))
+		for j, v := range xs {
+			vals[j] = 100 * v
+			// A deterministic spread of the points around the box centre.
+			pts[j].X = x + 0.3*(float64(j%9)/8-0.5)
+			pts[j].Y = 100 * v
+		}
+		box, err := plotter.NewBoxPlot(vg.Points(18), x, vals)
+		if err != nil {
+			return false, err
+		}
+		box.BoxStyle.Color = colors[s]
+		box.MedianStyle.Width = vg.Points(1.5)
+		box.GlyphStyle.Radius = 0 // the points below show every run
+		sc, err := circles(pts, colors[s], vg.Points(2))
+		if err != nil {
+			return false, err
+		}
+		p.Add(box, sc)
+		return true, nil
+	})
+}
+
 // meanStdPlot: mean ± std (population) of macro-F1 ×100 per strategy.
 func meanStdPlot(b block, ds string, colors strategyColor) (*plot.Plot, error) {
-	p := newPlot(fmt.Sprintf("%s: mean ± std of macro-F1", ds), "", "macro-F1 ×100")
-	var names []string
-	for _, s := range b.Strategies {
-		r, ok := b.Cells[[2]string{s, ds}]
-		if !ok || r.N == 0 {
-			continue
-		}
-		x := float64(len(names))
-		names = append(names, s)
+	title := fmt.Sprintf("%s: mean ± std of macro-F1", ds)
+	return strategyPlot(b, ds, title, func(p *plot.Plot, s string, r SummaryRow, x float64) (bool, error) {
 		e := errPoints{{x, 100 * r.MeanF1, 100 * r.StdF1}}
 		bars, err := plotter.NewYErrorBars(e)
 		if err != nil {
-			return nil, err
+			return false, err
 		}
 		bars.LineStyle.Color = colors[s]
 		bars.LineStyle.Width = vg.Points(2)
 		bars.CapWidth = vg.Points(10)
-		pt, err := plotter.NewScatter(e)
+		pt, err := circles(e, colors[s], vg.Points(4))
 		if err != nil {
-			return nil, err
+			return false, err
 		}
-		pt.GlyphStyle.Color = colors[s]
-		pt.GlyphStyle.Radius = vg.Points(4)
-		pt.GlyphStyle.Shape = draw.CircleGlyph{}
 		p.Add(bars, pt)
-	}
-	if len(names) == 0 {
-		return nil, nil
-	}
-	p.NominalX(names...)
-	rotateX(p)
-	p.X.Min, p.X.Max = -0.6, float64(len(names))-0.4
-	return p, nil
+		return true, nil
+	})
 }
 
 // errPoints are points with a symmetric Y error.
@@ -230,13 +239,10 @@ func costPlot(title string, pts []costPoint, colors strategyColor) (*plot.Plot, 
 		if math.IsNaN(c.Cost) || math.IsNaN(c.Std) {
 			continue
 		}
-		sc, err := plotter.NewScatter(plotter.XYs{{X: c.Cost, Y: c.Std}})
+		sc, err := circles(plotter.XYs{{X: c.Cost, Y: c.Std}}, colors[c.Strategy], vg.Points(4))
 		if err != nil {
 			return nil, err
 		}
-		sc.GlyphStyle.Color = colors[c.Strategy]
-		sc.GlyphStyle.Radius = vg.Points(4)
-		sc.GlyphStyle.Shape = draw.CircleGlyph{}
 		p.Add(sc)
 		labels.XYs = append(labels.XYs, plotter.XY{X: c.Cost, Y: c.Std})
 		labels.Labels = append(labels.Labels, " "+c.Strategy)

@@ -3,6 +3,7 @@ package data
 import (
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // Embedded is the data directory value that means "the datasets compiled
@@ -84,24 +85,12 @@ func byNumber(n, first int) map[string]int {
 
 // trecLine parses "COARSE:fine question" (the original Li & Roth format).
 func trecLine(line string) (text, label string, ok bool) {
-	sp := -1
-	for i := 0; i < len(line); i++ {
-		if line[i] == ' ' {
-			sp = i
-			break
-		}
-	}
+	sp := strings.IndexByte(line, ' ')
 	if sp <= 0 {
 		return "", "", false
 	}
 	tag := line[:sp]
-	colon := -1
-	for i := 0; i < len(tag); i++ {
-		if tag[i] == ':' {
-			colon = i
-			break
-		}
-	}
+	colon := strings.IndexByte(tag, ':')
 	if colon <= 0 {
 		return "", "", false
 	}

@@ -74,7 +74,7 @@ before the classification head). With --json: one object per line,
 			if dir == "" || input == "" {
 				return fmt.Errorf("encode needs --model DIR and --input FILE")
 			}
-			f, err := models.OpenFolder(dir)
+			f, err := models.OpenModelFolder(dir)
 			if err != nil {
 				return err
 			}

@@ -178,13 +178,13 @@ func Run(name string, steps int) (Result, error) {
 	var m0, m1 runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&m0)
-	c0 := cpuTime()
+	c0 := CPUTime()
 	t0 := time.Now()
 	for i := 0; i < steps; i++ {
 		r.LastLoss = w.Step()
 	}
 	r.Seconds = time.Since(t0).Seconds()
-	r.CPUSeconds = (cpuTime() - c0).Seconds()
+	r.CPUSeconds = (CPUTime() - c0).Seconds()
 	runtime.ReadMemStats(&m1)
 	r.StepsPerSec = float64(steps) / r.Seconds
 	if r.CPUSeconds > 0 {

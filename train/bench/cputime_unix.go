@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-// cpuTime is the user + system CPU time of the process so far.
-func cpuTime() time.Duration {
+// CPUTime is the user + system CPU time of the process so far.
+func CPUTime() time.Duration {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
 		return 0

@@ -5,9 +5,6 @@ import (
 
 	"github.com/deni-project/deni/pipeline/seeds"
 	"github.com/deni-project/deni/train/nn"
-	"github.com/deni-project/deni/train/optim"
-	"github.com/deni-project/deni/train/strategy"
-	"github.com/deni-project/deni/train/tensor"
 )
 
 // benchBase times one full fine-tuning step (forward, backward, Adam) of a
@@ -23,36 +20,7 @@ func benchBase(b *testing.B, cfg nn.Config) {
 		b.Fatal(err)
 	}
 	model := Wrap(m)
-	ocfg, _ := optim.Defaults(optim.KindAdam)
-	opt, err := optim.New(ocfg, model.Params())
-	if err != nil {
-		b.Fatal(err)
-	}
-	var batch strategy.Batch
-	batch.B, batch.T = 8, 50
-	batch.IDs, batch.Mask, batch.Labels = make([]int32, 400), make([]int32, 400), make([]int32, 8)
-	for i := range batch.IDs {
-		batch.IDs[i], batch.Mask[i] = int32(5+i*37%20000), 1
-	}
-	for i := range batch.Labels {
-		batch.Labels[i] = int32(i % 2)
-	}
-	drop := seeds.New(2)
-	step := func() {
-		tensor.ZeroGrads(model.Params())
-		model.TrainStep(&batch, drop, strategy.StepOptions{})
-		opt.Step(1e-5)
-	}
-	step() // warm-up: allocates the workspaces
-	cpu0 := cpuTime()
-	for b.Loop() {
-		step()
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
-	if cpu := (cpuTime() - cpu0).Seconds(); cpu > 0 {
-		// Less disturbed than steps/s when other processes share the cores.
-		b.ReportMetric(float64(b.N)/cpu, "steps/CPU-s")
-	}
+	benchStep(b, model, 50, func(i int) int32 { return int32(5 + i*37%20000) }, 1e-5)
 	b.ReportMetric(3*8*model.ForwardFLOPs(50)/1e9, "GFLOP/step")
 }
 

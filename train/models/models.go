@@ -52,6 +52,15 @@ func RegisterEmbedded(name string, fsys fs.FS) {
 	Names = append(Names, name)
 }
 
+// OpenModelFolder opens the model folder called name: an embedded folder
+// (RegisterEmbedded) or else a directory on disk.
+func OpenModelFolder(name string) (*Folder, error) {
+	if fsys, ok := embedded[name]; ok {
+		return OpenFolderFS(fsys, name)
+	}
+	return OpenFolder(name)
+}
+
 //go:embed embedded/glove-trec.100d.txt.gz
 var embeddedGloVe []byte
 
@@ -101,17 +110,11 @@ type Factory struct {
 func New(name string, texts []string, o Options) (*Factory, error) {
 	// An embedded folder's name wins over a directory of that name in the
 	// working directory, as the built-in names do; "./name" reaches the latter.
-	var folder *Folder
-	var err error
-	if fsys, ok := embedded[name]; ok {
-		folder, err = OpenFolderFS(fsys, name)
-	} else if IsFolder(name) {
-		folder, err = OpenFolder(name)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if folder != nil {
+	if _, ok := embedded[name]; ok || IsFolder(name) {
+		folder, err := OpenModelFolder(name)
+		if err != nil {
+			return nil, err
+		}
 		return newHF(name, folder, o)
 	}
 	if !Known(name) {

@@ -5,46 +5,15 @@ import (
 
 	"github.com/deni-project/deni/pipeline/seeds"
 	"github.com/deni-project/deni/train/nn"
-	"github.com/deni-project/deni/train/optim"
 	"github.com/deni-project/deni/train/peft"
 	"github.com/deni-project/deni/train/strategy"
-	"github.com/deni-project/deni/train/tensor"
 )
 
 // benchTuningStep times one training step (zero gradients, forward,
 // backward, Adam) of m on a batch of 8 × t tokens and reports the trainable
 // parameters. Frozen parameters get no gradient and no Adam state.
 func benchTuningStep(b *testing.B, m strategy.Model, t int, vocab int32) {
-	ocfg, _ := optim.Defaults(optim.KindAdam)
-	opt, err := optim.New(ocfg, m.Params())
-	if err != nil {
-		b.Fatal(err)
-	}
-	var batch strategy.Batch
-	batch.B, batch.T = 8, t
-	n := 8 * t
-	batch.IDs, batch.Mask, batch.Labels = make([]int32, n), make([]int32, n), make([]int32, 8)
-	for i := range batch.IDs {
-		batch.IDs[i], batch.Mask[i] = 4+int32(i*37)%(vocab-4), 1
-	}
-	for i := range batch.Labels {
-		batch.Labels[i] = int32(i % 2)
-	}
-	drop := seeds.New(2)
-	step := func() {
-		tensor.ZeroGrads(m.Params())
-		m.TrainStep(&batch, drop, strategy.StepOptions{})
-		opt.Step(1e-4)
-	}
-	step() // warm-up: allocates the workspaces
-	cpu0 := cpuTime()
-	for b.Loop() {
-		step()
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
-	if cpu := (cpuTime() - cpu0).Seconds(); cpu > 0 {
-		b.ReportMetric(float64(b.N)/cpu, "steps/CPU-s")
-	}
+	benchStep(b, m, t, func(i int) int32 { return 4 + int32(i*37)%(vocab-4) }, 1e-4)
 	tr, _ := peft.Count(m.Params())
 	b.ReportMetric(float64(tr), "trainable")
 }

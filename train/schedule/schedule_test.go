@@ -2,6 +2,7 @@ package schedule
 
 import (
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -30,18 +31,6 @@ func steps(events []Action, pick func(Action) bool) []int {
 	return out
 }
 
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 func TestPaperSchedules(t *testing.T) {
 	created := func(a Action) bool { return a.CreateMembers && !a.FinalEnsemble }
 	merged := func(a Action) bool { return a.Merge }
@@ -62,13 +51,13 @@ func TestPaperSchedules(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			cost := Simulate(mustDefaults(t, c.name), paperSteps, paperPerEpoch)
-			if got := steps(cost.Events, created); !equalInts(got, c.create) {
+			if got := steps(cost.Events, created); !slices.Equal(got, c.create) {
 				t.Errorf("members created at %v, want %v", got, c.create)
 			}
-			if got := steps(cost.Events, merged); !equalInts(got, c.merge) {
+			if got := steps(cost.Events, merged); !slices.Equal(got, c.merge) {
 				t.Errorf("members merged at %v, want %v", got, c.merge)
 			}
-			if got := steps(cost.Events, final); !equalInts(got, c.finals) {
+			if got := steps(cost.Events, final); !slices.Equal(got, c.finals) {
 				t.Errorf("final ensemble at %v, want %v", got, c.finals)
 			}
 			if cost.OptimizerSteps != c.optimizerSteps {
@@ -152,7 +141,7 @@ func TestDENIWithLongerTraining(t *testing.T) {
 	create := steps(ev, func(a Action) bool { return a.CreateMembers && !a.FinalEnsemble })
 	merge := steps(ev, func(a Action) bool { return a.Merge })
 	final := steps(ev, func(a Action) bool { return a.FinalEnsemble })
-	if !equalInts(create, []int{750, 1000, 1250}) || !equalInts(merge, []int{875, 1125, 1375}) || !equalInts(final, []int{2250}) {
+	if !slices.Equal(create, []int{750, 1000, 1250}) || !slices.Equal(merge, []int{875, 1125, 1375}) || !slices.Equal(final, []int{2250}) {
 		t.Fatalf("create %v merge %v final %v", create, merge, final)
 	}
 }

@@ -381,17 +381,28 @@ func (t *Tokenizer) special(tok string) (int32, error) {
 	return id, nil
 }
 
-// bertTemplate sets the template [CLS] $A [SEP] / [CLS] $A [SEP] $B [SEP].
-func (t *Tokenizer) bertTemplate(cls, sep string) error {
+// singleTemplate sets the single-sequence template cls $A sep, shared by
+// BERT and RoBERTa, and returns the id of sep for the pair template. On
+// error (a token not in the vocabulary) it changes nothing.
+func (t *Tokenizer) singleTemplate(cls, sep string) (int32, error) {
 	c, err := t.special(cls)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	s, err := t.special(sep)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	t.single = []templatePiece{{special: []int32{c}, seq: -1}, {seq: 0}, {special: []int32{s}, seq: -1}}
+	return s, nil
+}
+
+// bertTemplate sets the template [CLS] $A [SEP] / [CLS] $A [SEP] $B [SEP].
+func (t *Tokenizer) bertTemplate(cls, sep string) error {
+	s, err := t.singleTemplate(cls, sep)
+	if err != nil {
+		return err
+	}
 	t.pair = append(append([]templatePiece(nil), t.single...), templatePiece{seq: 1, typeID: 1},
 		templatePiece{special: []int32{s}, seq: -1, typeID: 1})
 	return nil
@@ -399,15 +410,10 @@ func (t *Tokenizer) bertTemplate(cls, sep string) error {
 
 // robertaTemplate sets <s> $A </s> / <s> $A </s></s> $B </s> (all type 0).
 func (t *Tokenizer) robertaTemplate(cls, sep string) error {
-	c, err := t.special(cls)
+	s, err := t.singleTemplate(cls, sep)
 	if err != nil {
 		return err
 	}
-	s, err := t.special(sep)
-	if err != nil {
-		return err
-	}
-	t.single = []templatePiece{{special: []int32{c}, seq: -1}, {seq: 0}, {special: []int32{s}, seq: -1}}
 	t.pair = append(append([]templatePiece(nil), t.single...), templatePiece{special: []int32{s}, seq: -1},
 		templatePiece{seq: 1}, templatePiece{special: []int32{s}, seq: -1})
 	return nil
