@@ -1,6 +1,9 @@
 package models
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"io/fs"
 	"math"
 	"os"
@@ -176,5 +179,55 @@ func TestEmbeddedFolderErrors(t *testing.T) {
 			}()
 			RegisterEmbedded(name, full)
 		}()
+	}
+}
+
+// The compiled-in pre-trained default is the folder `make model` wrote: its
+// weights hash to pretrain.json's weights_sha256, the architecture is the
+// config's, and every tuning method has a measured learning rate.
+func TestDeniBertMiniEmbedded(t *testing.T) {
+	f, err := OpenModelFolder(DeniBertMini)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := f.Config
+	if c.ModelType != "bert" || c.NumHiddenLayers != 4 || c.HiddenSize != 128 || c.VocabSize != 12000 || f.Tokenizer.VocabSize() != 12000 {
+		t.Fatalf("config %+v, tokenizer %d ids", c, f.Tokenizer.VocabSize())
+	}
+	w, err := fs.ReadFile(deniBertMiniFiles, "embedded/deni-bert-mini/model.safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info struct {
+		WeightsSHA string `json:"weights_sha256"`
+		Eval       struct {
+			MaskedAcc  float64 `json:"masked_acc"`
+			UnigramAcc float64 `json:"unigram_top1_acc"`
+		} `json:"eval"`
+	}
+	b, err := fs.ReadFile(deniBertMiniFiles, "embedded/deni-bert-mini/pretrain.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &info); err != nil {
+		t.Fatal(err)
+	}
+	if sum := sha256.Sum256(w); hex.EncodeToString(sum[:]) != info.WeightsSHA {
+		t.Fatalf("embedded weights %x, pretrain.json says %s", sum, info.WeightsSHA)
+	}
+	if info.Eval.MaskedAcc < 3*info.Eval.UnigramAcc {
+		t.Errorf("held-out masked-token accuracy %.3f is not far above the unigram baseline %.3f", info.Eval.MaskedAcc, info.Eval.UnigramAcc)
+	}
+	fac, err := New(DeniBertMini, nil, Options{Classes: 2, MaxLen: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tuning := range Tunings {
+		if lr := fac.LR(tuning); lr != DeniBertMiniLRs[tuning] || lr == 0 {
+			t.Errorf("%s: lr %g, want the measured %g", tuning, lr, DeniBertMiniLRs[tuning])
+		}
+	}
+	if got := fac.Encode("What is the capital of Peru?", 16); len(got) != 9 || slices.Contains(got, 1) {
+		t.Errorf("encode: %v (want [CLS] what is the capital of peru ? [SEP], no [UNK])", got)
 	}
 }

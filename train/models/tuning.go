@@ -84,6 +84,10 @@ func (f *Factory) ModelMaker(tuning string) strategy.NewModel {
 // glove-mini, DefaultLR otherwise.
 func (f *Factory) LR(tuning string) float64 {
 	switch {
+	case f.Name == DeniBertMini:
+		if lr, ok := DeniBertMiniLRs[tuning]; ok {
+			return lr
+		}
 	case f.folder != nil:
 		family := f.Config.ModelType
 		if family != "roberta" && family != "albert" {
