@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/deni-project/deni/pipeline"
+	"github.com/deni-project/deni/train/pretrain"
 	"github.com/deni-project/deni/train/strategy"
 )
 
@@ -139,6 +140,43 @@ func TestEventKindsMatchTheContract(t *testing.T) {
 	for _, p := range pairs {
 		if p[0] != p[1] {
 			t.Errorf("strategy emits %q, the results contract says %q", p[0], p[1])
+		}
+	}
+}
+
+// Every experiment file of the repository loads from the repository root,
+// as the README runs them: keys, models, datasets, strategies and
+// augmentations are valid for this build, and pretrain.yaml is a valid
+// pre-training config.
+func TestRepositoryExperimentsLoad(t *testing.T) {
+	t.Chdir("..")
+	if _, err := pretrain.LoadConfig("experiments/pretrain.yaml"); err != nil {
+		t.Error(err)
+	}
+	files, err := filepath.Glob("experiments/*.yaml")
+	if err != nil || len(files) < 5 {
+		t.Fatalf("experiment files: %v %v", files, err)
+	}
+	dataDir := os.Getenv("DENI_DATA_DIR")
+	for _, f := range files {
+		if filepath.Base(f) == "pretrain.yaml" {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dataDir == "" && !strings.Contains(string(b), "data_dir: embedded") {
+			t.Logf("%s: skipped (needs DENI_DATA_DIR)", f)
+			continue
+		}
+		e, err := Load(f, dataDir)
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		if len(pipeline.Plan(e)) == 0 {
+			t.Errorf("%s plans no runs", f)
 		}
 	}
 }
