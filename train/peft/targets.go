@@ -27,6 +27,20 @@ type block struct {
 
 func moduleName(l *nn.Linear) string { return strings.TrimSuffix(l.Weight.Name, ".weight") }
 
+// newBlock describes one encoder layer (BERT's and ALBERT's have the same
+// parts under other names): its six linear maps in a fixed order, and the
+// module names of its attention and of its output block (the last linear's
+// name without outSuffix).
+func newBlock(attn *nn.SelfAttention, attnOut *nn.Linear, ffn *nn.FeedForward, hook *nn.OutputHook, apps int, outSuffix string) block {
+	b := block{attn: attn, out: hook, apps: apps}
+	for _, lin := range []*nn.Linear{&attn.Query, &attn.Key, &attn.Value, attnOut, &ffn.Intermediate, &ffn.Output} {
+		b.linears = append(b.linears, site{moduleName(lin), lin})
+	}
+	b.attnName = strings.TrimSuffix(b.linears[0].name, ".query")
+	b.outName = strings.TrimSuffix(b.linears[5].name, outSuffix)
+	return b
+}
+
 // blocksOf lists the layers of a BERT, RoBERTa or ALBERT classifier.
 func blocksOf(c nn.Classifier) ([]block, error) {
 	switch m := c.(type) {
@@ -34,14 +48,7 @@ func blocksOf(c nn.Classifier) ([]block, error) {
 		var bs []block
 		for i := range m.Encoder.Layers {
 			l := &m.Encoder.Layers[i]
-			b := block{attn: &l.Attention, out: &l.OutHook, apps: 1}
-			for _, lin := range []*nn.Linear{&l.Attention.Query, &l.Attention.Key, &l.Attention.Value,
-				&l.AttnOutput, &l.FFN.Intermediate, &l.FFN.Output} {
-				b.linears = append(b.linears, site{moduleName(lin), lin})
-			}
-			b.attnName = strings.TrimSuffix(b.linears[0].name, ".query")
-			b.outName = strings.TrimSuffix(b.linears[5].name, ".dense")
-			bs = append(bs, b)
+			bs = append(bs, newBlock(&l.Attention, &l.AttnOutput, &l.FFN, &l.OutHook, 1, ".dense"))
 		}
 		return bs, nil
 	case *nn.ALBERT:
@@ -50,14 +57,7 @@ func blocksOf(c nn.Classifier) ([]block, error) {
 		for gi := range m.Groups {
 			for li := range m.Groups[gi] {
 				l := &m.Groups[gi][li]
-				b := block{attn: &l.Attention, out: &l.OutHook, apps: apps}
-				for _, lin := range []*nn.Linear{&l.Attention.Query, &l.Attention.Key, &l.Attention.Value,
-					&l.AttnOutput, &l.FFN.Intermediate, &l.FFN.Output} {
-					b.linears = append(b.linears, site{moduleName(lin), lin})
-				}
-				b.attnName = strings.TrimSuffix(b.linears[0].name, ".query")
-				b.outName = strings.TrimSuffix(b.linears[5].name, ".ffn_output")
-				bs = append(bs, b)
+				bs = append(bs, newBlock(&l.Attention, &l.AttnOutput, &l.FFN, &l.OutHook, apps, ".ffn_output"))
 			}
 		}
 		return bs, nil
