@@ -24,7 +24,7 @@ endif
 .PHONY: build run quickstart test tests deps bench lint clean notebook corpus model model-embed
 
 build:
-	$(GO) build -tags '$(TAGS)' -o $(BIN) ./cmd/deni
+	$(GO) build -buildvcs=auto -tags '$(TAGS)' -o $(BIN) ./cmd/deni
 
 # `make run` and `make test` first install what they need (deps), then run a
 # second make so that the BLAS detection above sees a fresh install.

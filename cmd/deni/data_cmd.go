@@ -3,8 +3,9 @@ package main
 import (
 	"context"
 
-	"github.com/deni-project/deni/data"
 	"github.com/spf13/cobra"
+
+	"github.com/deni-project/deni/data"
 )
 
 // newDataCmd is `deni data`: list the registered datasets and inspect one.

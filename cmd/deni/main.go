@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
+	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 
@@ -25,12 +27,57 @@ func newRootCmd() *cobra.Command {
 DENI (Delayed Ensemble with Noisy Interpolation) or one of the baseline
 mitigation strategies, writes one Parquet file per run and aggregates the
 mean and spread of macro-F1 with DuckDB.`,
-		Version:       version,
+		Version:       buildVersion(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	var profile string
+	var profileFile *os.File
+	root.PersistentFlags().StringVar(&profile, "cpuprofile", "", "write a CPU profile of the command to this file (read it with go tool pprof)")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		if profile == "" {
+			return nil
+		}
+		f, err := os.Create(profile)
+		if err != nil {
+			return err
+		}
+		profileFile = f
+		return pprof.StartCPUProfile(f)
+	}
+	root.PersistentPostRunE = func(*cobra.Command, []string) error {
+		if profileFile == nil {
+			return nil
+		}
+		pprof.StopCPUProfile()
+		return profileFile.Close()
+	}
 	root.AddCommand(commands()...)
 	return root
+}
+
+// buildVersion is version, or for a development build the VCS revision the
+// go command stamps into the binary ("dev+4ed2f14abcde", "+dirty" when the
+// checkout had uncommitted changes), so that every runs row (deni_version)
+// names the code that produced it and a folder mixing versions shows.
+func buildVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if version != "dev" || !ok {
+		return version
+	}
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch {
+		case s.Key == "vcs.revision":
+			rev = s.Value[:min(12, len(s.Value))]
+		case s.Key == "vcs.modified" && s.Value == "true":
+			dirty = "+dirty"
+		}
+	}
+	if rev == "" {
+		return version
+	}
+	return "dev+" + rev + dirty
 }
 
 func main() {

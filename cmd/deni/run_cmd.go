@@ -221,7 +221,7 @@ func execute(cmd *cobra.Command, f execFlags, shard *pipeline.ShardSpec, aggrega
 	}
 	log.Info("starting", attrs...)
 	x := &pipeline.Executor{Store: store, Runner: stages.NewRunner(e, stages.WithAugmentDir(filepath.Join(store.Dir(), "augment"))), Workers: f.workers, Force: f.force,
-		Log: log, Observer: rep, Version: version}
+		Log: log, Observer: rep, Version: buildVersion()}
 	sum, err := x.Execute(ctx, runs)
 	rep.Close()
 	log.Info("finished", "experiment", e.Name, "runs", sum.Runs, "done_before", sum.Done, "completed", sum.Completed,

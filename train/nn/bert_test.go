@@ -1,13 +1,14 @@
 package nn
 
 import (
-	"github.com/deni-project/deni/train/optim"
 	"math"
 	"math/rand/v2"
 	"runtime"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/deni-project/deni/train/optim"
 
 	"github.com/deni-project/deni/pipeline/seeds"
 	"github.com/deni-project/deni/train/tensor"

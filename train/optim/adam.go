@@ -108,6 +108,10 @@ func (o *Adam) Step(lr float64) {
 		bc2 := 1 - math.Pow(c.Beta2, t)
 		negStepSize := float32(-(lr / bc1))
 		bc2Sqrt := float32(math.Sqrt(bc2))
+		// An element whose gradient and moments are all zero (an embedding
+		// row no batch has used yet) gets m = v = 0 and x + (-0)/eps = x,
+		// bit for bit: skip its sqrt and division. Decay changes x, so not then.
+		skipIdle := l2 == 0 && (!decoupled || decay == 1)
 		data, m, v := p.Data, st.m, st.v
 		_ = g[len(data)-1]
 		_ = m[len(data)-1]
@@ -117,6 +121,9 @@ func (o *Adam) Step(lr float64) {
 				x = float32(x * decay)
 			}
 			gj := g[j]
+			if skipIdle && gj == 0 && m[j] == 0 && v[j] == 0 {
+				continue
+			}
 			if l2 != 0 {
 				gj = fma32(l2, x, gj) // grad.add(param, alpha=wd)
 			}

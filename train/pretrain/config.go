@@ -31,6 +31,13 @@ type Config struct {
 type VocabConfig struct {
 	Size         int `yaml:"size" json:"size"`
 	MinFrequency int `yaml:"min_frequency" json:"min_frequency"`
+	// GloVeWords adds, after the WordPiece tokens, every word among the
+	// first GloVeWords lines of the glove file (GloVe files list words most
+	// frequent first) that BERT's pre-tokenisation keeps whole and the
+	// vocabulary lacks, as a whole-word token initialised from its vector.
+	// A corpus-trained vocabulary alone splits common evaluation words the
+	// corpus rarely uses (film, funny, boring) into pieces without vectors.
+	GloVeWords int `yaml:"glove_words" json:"glove_words,omitempty"`
 }
 
 // ModelConfig is the BERT architecture.
@@ -122,6 +129,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("output: a folder is required")
 	case c.Vocab.Size <= len(Specials):
 		return fmt.Errorf("vocab.size %d is too small", c.Vocab.Size)
+	case c.Vocab.GloVeWords < 0:
+		return fmt.Errorf("vocab.glove_words %d must not be negative", c.Vocab.GloVeWords)
+	case c.Vocab.GloVeWords > 0 && c.GloVe == "":
+		return fmt.Errorf("vocab.glove_words needs a glove file")
 	case c.Model.MaxLen < 3:
 		return fmt.Errorf("model.max_len %d must be at least 3", c.Model.MaxLen)
 	case t.Steps <= 0 || t.BatchSize <= 0:

@@ -408,3 +408,90 @@ func TestGradients(t *testing.T) {
 		}
 	}
 }
+
+// sharedGloVe is the shared GloVe subset, most frequent words first.
+func sharedGloVe(t *testing.T) string {
+	t.Helper()
+	shared := os.Getenv("DENI_SHARED")
+	if shared == "" {
+		shared = filepath.Join("..", "..", "..", "shared")
+	}
+	path := filepath.Join(shared, "embeddings", "glove.6B.100d.subset.txt.gz")
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("GloVe file not found at %s (set DENI_SHARED to the shared folder): %v", path, err)
+	}
+	return path
+}
+
+// TestGloVeWholeWords: vocab.glove_words adds GloVe's most frequent words
+// as whole-word tokens, which the tokenizer then keeps whole and Run
+// initialises from their vectors.
+func TestGloVeWholeWords(t *testing.T) {
+	glove := sharedGloVe(t)
+	words, err := GloVeWords(glove, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(words) < 900 || len(words) > 1000 || words[0] != "the" {
+		t.Fatalf("%d words, first %q", len(words), words[0])
+	}
+	var split []string
+	for _, w := range words {
+		if split = splitWords(w, split[:0]); len(split) != 1 || split[0] != w {
+			t.Fatalf("%q is not one pre-tokenised word: %q", w, split)
+		}
+	}
+	if !slices.Contains(words, "film") || !slices.Contains(words, "movie") {
+		t.Error("film (rank 306) or movie (rank 940) missing from the first 1,000 lines")
+	}
+	if slices.Contains(words, "funny") { // rank > 1,000 in GloVe 6B
+		t.Error("a word beyond line 1,000 was taken")
+	}
+
+	got := AddWholeWords([]string{"[PAD]", "the", "##s", "a"}, []string{"the", "movie", "s", "movie", "a", "film"})
+	if want := []string{"[PAD]", "the", "##s", "a", "movie", "s", "film"}; !slices.Equal(got, want) {
+		t.Errorf("AddWholeWords = %q, want %q", got, want)
+	}
+
+	dir := t.TempDir()
+	corpus := syntheticCorpus(t, dir, 200)
+	lines, _, err := ReadLines(corpus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := tinyConfig(corpus, filepath.Join(dir, "out"))
+	plain, err := PrepareCorpus(lines, c, filepath.Join(dir, "plain.txt"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Vocab.GloVeWords = 1000
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "needs a glove file") {
+		t.Errorf("glove_words without glove: %v", err)
+	}
+	c.GloVe = glove
+	withGloVe, err := PrepareCorpus(lines, c, filepath.Join(dir, "glove.txt"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(withGloVe.Vocab[:len(plain.Vocab)], plain.Vocab) {
+		t.Fatal("the WordPiece tokens changed")
+	}
+	if n := len(withGloVe.Vocab) - len(plain.Vocab); n < 800 {
+		t.Errorf("only %d GloVe words added", n)
+	}
+	if ids := plain.Tok.Tokenize("film"); len(ids) == 1 {
+		t.Fatal("film is already a token of the synthetic corpus's vocabulary")
+	}
+	if ids := withGloVe.Tok.Tokenize("film"); len(ids) != 1 || withGloVe.Vocab[ids[0]] != "film" {
+		t.Errorf("film tokenises to %v", ids)
+	}
+
+	c.Train.Steps, c.Train.CheckpointEvery = 4, 0
+	res, err := Run(context.Background(), c, Options{Log: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.VocabSize != len(withGloVe.Vocab) || res.GloVeRows < len(withGloVe.Vocab)-len(plain.Vocab) {
+		t.Errorf("vocabulary %d, GloVe rows %d", res.VocabSize, res.GloVeRows)
+	}
+}

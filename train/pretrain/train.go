@@ -152,6 +152,13 @@ func PrepareCorpus(lines []string, c Config, vocabPath string, reuse bool) (*Cor
 		if vocab, err = TrainWordPiece(counts, VocabOptions{Size: c.Vocab.Size, MinFrequency: c.Vocab.MinFrequency}); err != nil {
 			return nil, err
 		}
+		if c.Vocab.GloVeWords > 0 {
+			words, err := GloVeWords(c.GloVe, c.Vocab.GloVeWords)
+			if err != nil {
+				return nil, err
+			}
+			vocab = AddWholeWords(vocab, words)
+		}
 		if err := atomicfile.WriteBytes(vocabPath, []byte(strings.Join(vocab, "\n")+"\n")); err != nil {
 			return nil, err
 		}

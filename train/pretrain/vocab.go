@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/deni-project/deni/train/text"
 	"github.com/deni-project/deni/train/tokenizer"
 )
 
@@ -264,6 +265,41 @@ func (h *pairHeap) Pop() any {
 	it := h.items[n]
 	h.items = h.items[:n]
 	return it
+}
+
+// GloVeWords returns, in file order, the words among the first n lines of
+// the GloVe file at path (its n most frequent words) that BERT's uncased
+// pre-tokenisation keeps as one word of at most maxWordChars characters.
+func GloVeWords(path string, n int) ([]string, error) {
+	line := 0
+	var split []string
+	e, err := text.LoadGloVe(path, func(w string) bool {
+		line++
+		if line > n || utf8.RuneCountInString(w) > maxWordChars {
+			return false
+		}
+		split = splitWords(w, split[:0])
+		return len(split) == 1 && split[0] == w
+	})
+	if err != nil {
+		return nil, err
+	}
+	return e.Words, nil
+}
+
+// AddWholeWords appends to vocab, in order, the words it does not have yet.
+func AddWholeWords(vocab, words []string) []string {
+	have := make(map[string]bool, len(vocab)+len(words))
+	for _, t := range vocab {
+		have[t] = true
+	}
+	for _, w := range words {
+		if !have[w] {
+			vocab = append(vocab, w)
+			have[w] = true
+		}
+	}
+	return vocab
 }
 
 // WriteVocab writes vocab as a BERT vocab.txt (one token a line).
