@@ -28,6 +28,10 @@ type Adam struct {
 type adamState struct {
 	m, v []float32
 	step int64
+	// idle[r]: row r of a matrix parameter has had only zero gradients, so
+	// its moments are zero. nil: not tracked (vectors, or after Moments
+	// handed the moments out).
+	idle []bool
 }
 
 var _ Optimizer = (*Adam)(nil)
@@ -53,15 +57,24 @@ func newAdam(cfg Config, params []*tensor.Param) *Adam {
 	// so that Step never allocates in the training loop.
 	for i, p := range params {
 		if p.Grad != nil {
-			o.state[i].alloc(len(p.Data))
+			o.state[i].alloc(p)
 		}
 	}
 	return o
 }
 
-func (s *adamState) alloc(n int) {
+// alloc gives the state zero moments for p, every row idle.
+func (s *adamState) alloc(p *tensor.Param) {
+	n := len(p.Data)
 	s.m = make([]float32, n)
 	s.v = make([]float32, n)
+	s.idle = nil
+	if len(p.Shape) == 2 && p.Shape[0] > 1 && n > 0 {
+		s.idle = make([]bool, p.Shape[0])
+		for r := range s.idle {
+			s.idle[r] = true
+		}
+	}
 }
 
 // Step applies one Adam(W) update with learning rate lr. The arithmetic is
@@ -93,49 +106,90 @@ func (o *Adam) Step(lr float64) {
 		if g == nil || len(p.Data) == 0 {
 			continue
 		}
-		decoupled, l2 := decoupled, l2
+		u := adamUpdate{beta1: beta1, oneMinusBeta1: oneMinusBeta1, beta2: beta2, oneMinusBeta2: oneMinusBeta2,
+			eps: eps, decoupled: decoupled, decay: decay, l2: l2}
 		if o.noDecay != nil && o.noDecay[i] {
-			decoupled, l2 = false, 0
+			u.decoupled, u.l2 = false, 0
 		}
 		st := &o.state[i]
 		if st.m == nil {
-			st.alloc(len(p.Data)) // the parameter was frozen at construction
+			st.alloc(p) // the parameter was frozen at construction
 		}
 		st.step++
 		t := float64(st.step)
 		// Scalars in float64 as Python computes them, rounded once.
 		bc1 := 1 - math.Pow(c.Beta1, t)
 		bc2 := 1 - math.Pow(c.Beta2, t)
-		negStepSize := float32(-(lr / bc1))
-		bc2Sqrt := float32(math.Sqrt(bc2))
+		u.negStepSize = float32(-(lr / bc1))
+		u.bc2Sqrt = float32(math.Sqrt(bc2))
 		// An element whose gradient and moments are all zero (an embedding
 		// row no batch has used yet) gets m = v = 0 and x + (-0)/eps = x,
 		// bit for bit: skip its sqrt and division. Decay changes x, so not then.
-		skipIdle := l2 == 0 && (!decoupled || decay == 1)
+		u.skipIdle = u.l2 == 0 && (!u.decoupled || decay == 1)
 		data, m, v := p.Data, st.m, st.v
-		_ = g[len(data)-1]
-		_ = m[len(data)-1]
-		_ = v[len(data)-1]
-		for j, x := range data {
-			if decoupled {
-				x = float32(x * decay)
+		if st.idle == nil {
+			u.apply(data, g, m, v)
+			continue
+		}
+		// Rows known idle (moments all zero) are skipped after reading only
+		// their gradient: a vocabulary-sized table whose few used rows change.
+		w := len(data) / len(st.idle)
+		for r, idle := range st.idle {
+			lo, hi := r*w, r*w+w
+			if idle {
+				if u.skipIdle && allZero(g[lo:hi]) {
+					continue
+				}
+				st.idle[r] = false
 			}
-			gj := g[j]
-			if skipIdle && gj == 0 && m[j] == 0 && v[j] == 0 {
-				continue
-			}
-			if l2 != 0 {
-				gj = fma32(l2, x, gj) // grad.add(param, alpha=wd)
-			}
-			// m.mul_(beta1).add_(g, alpha=1-beta1), then
-			// v.mul_(beta2).addcmul_(g, g, value=1-beta2).
-			mj := fma32(oneMinusBeta1, gj, float32(m[j]*beta1))
-			vj := fma32(float32(oneMinusBeta2*gj), gj, float32(v[j]*beta2))
-			m[j], v[j] = mj, vj
-			denom := float32(float32(math.Sqrt(float64(vj)))/bc2Sqrt) + eps
-			data[j] = x + float32(float32(negStepSize*mj)/denom)
+			u.apply(data[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi])
 		}
 	}
+}
+
+// adamUpdate holds one parameter's update scalars for a step.
+type adamUpdate struct {
+	beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps float32
+	decoupled, skipIdle                          bool
+	decay, l2, negStepSize, bc2Sqrt              float32
+}
+
+// apply updates data with gradient g and moments m, v (equal lengths).
+func (u *adamUpdate) apply(data, g, m, v []float32) {
+	if len(data) == 0 {
+		return
+	}
+	_ = g[len(data)-1]
+	_ = m[len(data)-1]
+	_ = v[len(data)-1]
+	for j, x := range data {
+		if u.decoupled {
+			x = float32(x * u.decay)
+		}
+		gj := g[j]
+		if u.skipIdle && gj == 0 && m[j] == 0 && v[j] == 0 {
+			continue
+		}
+		if u.l2 != 0 {
+			gj = fma32(u.l2, x, gj) // grad.add(param, alpha=wd)
+		}
+		// m.mul_(beta1).add_(g, alpha=1-beta1), then
+		// v.mul_(beta2).addcmul_(g, g, value=1-beta2).
+		mj := fma32(u.oneMinusBeta1, gj, float32(m[j]*u.beta1))
+		vj := fma32(float32(u.oneMinusBeta2*gj), gj, float32(v[j]*u.beta2))
+		m[j], v[j] = mj, vj
+		denom := float32(float32(math.Sqrt(float64(vj)))/u.bc2Sqrt) + u.eps
+		data[j] = x + float32(float32(u.negStepSize*mj)/denom)
+	}
+}
+
+func allZero(g []float32) bool {
+	for _, x := range g {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // Steps returns the number of Step calls since creation or Reset.
@@ -148,6 +202,9 @@ func (o *Adam) Reset() {
 		st := &o.state[i]
 		clear(st.m)
 		clear(st.v)
+		for r := range st.idle {
+			st.idle[r] = true
+		}
 		st.step = 0
 	}
 }
@@ -167,8 +224,9 @@ func (o *Adam) ExemptFromDecay(exempt func(*tensor.Param) bool) {
 func (o *Adam) Moments(i int) (m, v []float32) {
 	st := &o.state[i]
 	if st.m == nil {
-		st.alloc(len(o.params[i].Data))
+		st.alloc(o.params[i])
 	}
+	st.idle = nil // the caller may write them
 	return st.m, st.v
 }
 
@@ -199,9 +257,9 @@ func (o *Adam) Clone(params []*tensor.Param) (Optimizer, error) {
 	c := &Adam{cfg: o.cfg, params: append([]*tensor.Param(nil), params...), state: make([]adamState, len(params)), steps: o.steps,
 		noDecay: append([]bool(nil), o.noDecay...)}
 	for i, s := range o.state {
-		c.state[i] = adamState{m: cloneSlice(s.m), v: cloneSlice(s.v), step: s.step}
+		c.state[i] = adamState{m: cloneSlice(s.m), v: cloneSlice(s.v), step: s.step, idle: cloneSlice(s.idle)}
 		if c.state[i].m == nil && params[i].Grad != nil {
-			c.state[i].alloc(len(params[i].Data))
+			c.state[i].alloc(params[i])
 		}
 	}
 	return c, nil
@@ -224,6 +282,7 @@ func (o *Adam) CopyStateFrom(src Optimizer) error {
 		d, from := &o.state[i], &s.state[i]
 		copyInto(&d.m, from.m)
 		copyInto(&d.v, from.v)
+		copyInto(&d.idle, from.idle) // nil clears: no row known idle, which is always safe
 		d.step = from.step
 	}
 	return nil

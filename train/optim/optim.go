@@ -181,16 +181,16 @@ func sameShape(a, b []int) bool {
 }
 
 // cloneSlice copies s, keeping nil as nil (nil means "state not created yet").
-func cloneSlice(s []float32) []float32 {
+func cloneSlice[T any](s []T) []T {
 	if s == nil {
 		return nil
 	}
-	return append([]float32(nil), s...)
+	return append([]T(nil), s...)
 }
 
 // copyInto copies src into *dst, reusing dst's storage when it has the
 // right length.
-func copyInto(dst *[]float32, src []float32) {
+func copyInto[T any](dst *[]T, src []T) {
 	if src == nil {
 		if *dst != nil {
 			clear(*dst)
@@ -198,7 +198,7 @@ func copyInto(dst *[]float32, src []float32) {
 		return
 	}
 	if len(*dst) != len(src) {
-		*dst = make([]float32, len(src))
+		*dst = make([]T, len(src))
 	}
 	copy(*dst, src)
 }
