@@ -41,6 +41,7 @@ type fixtureGroup struct {
 	// seedsOf overrides the seeds of run i (default: the paper's protocol,
 	// data_split and label_choice fixed, the rest varying).
 	seedsOf func(i int) seeds.Set
+	version string // deni_version; "" = "test"
 }
 
 // The values of the main fixture. scipy reference values below were
@@ -96,6 +97,9 @@ func writeFixture(t *testing.T, dir string, groups []fixtureGroup) {
 				WallSeconds: g.wall * (1 + 0.01*float64(i)),
 				BLAS:        "gonum", DeniVersion: "test", GoVersion: "go1.26.8",
 				StartedAt: start.Add(time.Duration(i) * time.Hour), FinishedAt: start.Add(time.Duration(i)*time.Hour + time.Minute),
+			}
+			if g.version != "" {
+				row.DeniVersion = g.version
 			}
 			if i >= len(g.f1) {
 				row.Status, row.Error = "failed", "boom"
@@ -484,6 +488,22 @@ func TestFactorStudy(t *testing.T) {
 	}
 }
 
+// TestAggregateNotesMixedBuilds: a folder whose runs come from two builds
+// says so.
+func TestAggregateNotesMixedBuilds(t *testing.T) {
+	dir := t.TempDir()
+	other := mainFixture[1]
+	other.version = "dev+4ed2f14df7b0"
+	writeFixture(t, dir, []fixtureGroup{mainFixture[0], other})
+	var buf bytes.Buffer
+	if err := Aggregate(context.Background(), dir, &buf); err != nil {
+		t.Fatal(err)
+	}
+	if want := "note: these runs come from 2 builds of deni (dev+4ed2f14df7b0, test)"; !strings.Contains(buf.String(), want) {
+		t.Errorf("output lacks %q:\n%s", want, buf.String())
+	}
+}
+
 func TestAggregateWritesSummaryAndTable(t *testing.T) {
 	dir := t.TempDir()
 	writeFixture(t, dir, mainFixture)
@@ -501,6 +521,9 @@ func TestAggregateWritesSummaryAndTable(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
+	}
+	if strings.Contains(out, "builds of deni") {
+		t.Errorf("one build reported as several:\n%s", out)
 	}
 	// Strategy rows in the paper's order, custom labels last.
 	order := regexp.MustCompile(`(?m)^(default|ensemble|deni|deni_v2) `).FindAllString(out, -1)

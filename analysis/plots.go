@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/deni-project/deni/pipeline/atomicfile"
+
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -86,24 +88,11 @@ func savePlot(p *plot.Plot, dir, name, title string) (savedPlot, error) {
 		return savedPlot{}, fmt.Errorf("plot %s: %w", name, err)
 	}
 	for ext, b := range map[string][]byte{".svg": sb.Bytes(), ".png": pb.Bytes()} {
-		if err := writeFileAtomic(filepath.Join(pdir, name+ext), b); err != nil {
+		if err := atomicfile.WriteBytes(filepath.Join(pdir, name+ext), b); err != nil {
 			return savedPlot{}, err
 		}
 	}
 	return savedPlot{Name: name, Title: title, PNG: pb.Bytes()}, nil
-}
-
-// writeFileAtomic writes through a temporary file and a rename.
-func writeFileAtomic(path string, b []byte) error {
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }
 
 func newPlot(title, x, y string) *plot.Plot {

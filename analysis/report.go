@@ -14,6 +14,8 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/deni-project/deni/pipeline/atomicfile"
+
 	"gonum.org/v1/plot"
 )
 
@@ -55,7 +57,7 @@ func ReportWith(ctx context.Context, resultsDir string, w io.Writer, o Options) 
 		return fmt.Errorf("report: %w", err)
 	}
 	path := filepath.Join(out, "report.html")
-	if err := writeFileAtomic(path, buf.Bytes()); err != nil {
+	if err := atomicfile.WriteBytes(path, buf.Bytes()); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "wrote %s (%d plots in %s, as .svg and .png)\n", path, plots, filepath.Join(out, "plots"))

@@ -284,6 +284,11 @@ func AggregateWith(ctx context.Context, resultsDir string, w io.Writer, o Option
 		return err
 	}
 	fmt.Fprintf(w, "\nwrote %s and %s\n", filepath.Join(out, "summary.parquet"), filepath.Join(out, "summary.csv"))
+	var builds int
+	var versions string
+	if err := d.conn.QueryRowContext(ctx, "SELECT count(DISTINCT deni_version), string_agg(DISTINCT deni_version, ', ' ORDER BY deni_version) FROM runs").Scan(&builds, &versions); err == nil && builds > 1 {
+		fmt.Fprintf(w, "note: these runs come from %d builds of deni (%s); equal configurations may differ between them\n", builds, versions)
+	}
 	return nil
 }
 

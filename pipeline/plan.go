@@ -18,6 +18,9 @@ type Run struct {
 	Position   int             `json:"-"` // place in the plan's order (sharding)
 	Dataset    DatasetSpec     `json:"dataset"`
 	Model      string          `json:"model"`
+	// ModelFiles identifies a model folder's weights and tokenizer
+	// (ModelFilesID), so that new weights under the same name are new runs.
+	ModelFiles string `json:"model_files,omitempty"`
 	Embeddings string          `json:"embeddings,omitempty"` // file name of the word vectors, "" = embedded
 	Tuning     string          `json:"tuning"`
 	Strategy   schedule.Params `json:"strategy"`
@@ -64,6 +67,11 @@ func (r Run) CanonicalConfig() string {
 	return string(b)
 }
 
+// ModelFilesID, when set (the stages package sets it to
+// models.WeightsID), gives the Run.ModelFiles of a model name; "" for
+// models that are part of the code.
+var ModelFilesID func(model string) string
+
 // Plan expands the experiment into its runs, in a fixed order: datasets ×
 // models × tuning × strategies × augmentation × run index.
 func Plan(e *Experiment) []Run {
@@ -76,7 +84,7 @@ func Plan(e *Experiment) []Run {
 					for _, aug := range e.Augment {
 						for i := range e.Runs {
 							r := Run{
-								Experiment: e.Name, Dataset: d, Model: model, Tuning: tuning, Embeddings: baseName(e.Embeddings),
+								Experiment: e.Name, Dataset: d, Model: model, ModelFiles: modelFiles(model), Tuning: tuning, Embeddings: baseName(e.Embeddings),
 								Strategy: st, Augment: aug, Index: i,
 								Seeds:  runSeeds(e.Seeds.Root, seeds.ForRun(e.Seeds.Root, i, fixed)),
 								Train:  effectiveTrain(e.Train, st, aug),
@@ -94,6 +102,13 @@ func Plan(e *Experiment) []Run {
 		}
 	}
 	return runs
+}
+
+func modelFiles(model string) string {
+	if ModelFilesID == nil {
+		return ""
+	}
+	return ModelFilesID(model)
 }
 
 // baseName keeps a file's name out of its folder, so run IDs do not depend

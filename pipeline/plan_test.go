@@ -35,6 +35,15 @@ func TestPlanStableIDsAndSeeds(t *testing.T) {
 	if runs[0].Seeds != runs[5].Seeds || runs[0].ID == runs[5].ID {
 		t.Error("strategies do not share the seeds of a run index")
 	}
+	// A model folder's files are part of the ID; built-in models keep theirs.
+	defer func(f func(string) string) { ModelFilesID = f }(ModelFilesID)
+	for _, files := range []string{"", "1234abcd1234abcd"} {
+		ModelFilesID = func(string) string { return files }
+		if got := Plan(e)[0]; (got.ID == runs[0].ID) != (files == "") || got.ModelFiles != files {
+			t.Errorf("model files %q: id %s (was %s)", files, got.ID, runs[0].ID)
+		}
+	}
+	ModelFilesID = nil
 	// A change of the root seed changes every ID.
 	e.Seeds.Root++
 	if Plan(e)[0].ID == runs[0].ID {

@@ -14,6 +14,9 @@ import (
 	"github.com/deni-project/deni/train/schedule"
 )
 
+// A model folder's files are part of its runs' identity.
+func init() { pipeline.ModelFilesID = models.WeightsID }
+
 // Load reads an experiment file and validates it against what this build
 // knows (datasets, models, custom dataset declarations). dataDir, when not
 // empty, overrides the file's data_dir (the --data-dir flag).

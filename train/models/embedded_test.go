@@ -231,3 +231,42 @@ func TestDeniBertMiniEmbedded(t *testing.T) {
 		t.Errorf("encode: %v (want [CLS] what is the capital of peru ? [SEP], no [UNK])", got)
 	}
 }
+
+// TestWeightsID: a model folder's ID is the same embedded and copied to
+// disk, changes with one byte of its weights, ignores logs, and is empty
+// for built-in models.
+func TestWeightsID(t *testing.T) {
+	emb := WeightsID(DeniBertMini)
+	if len(emb) != 16 || WeightsID(GloveMini) != "" || WeightsID(t.TempDir()) != "" {
+		t.Fatalf("ids %q %q", emb, WeightsID(GloveMini))
+	}
+	sub, err := fs.Sub(deniBertMiniFiles, "embedded/deni-bert-mini")
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyTo := func(dir string) {
+		if err := os.CopyFS(dir, sub); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, b := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
+	copyTo(a)
+	copyTo(b)
+	if err := os.WriteFile(filepath.Join(a, "log.csv"), []byte("step\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := WeightsID(a); got != emb {
+		t.Errorf("copied folder %s, embedded %s", got, emb)
+	}
+	w, err := os.ReadFile(filepath.Join(b, "model.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w[len(w)-1] ^= 1
+	if err := os.WriteFile(filepath.Join(b, "model.safetensors"), w, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := WeightsID(b); got == emb || len(got) != 16 {
+		t.Errorf("changed weights keep the id %s", got)
+	}
+}

@@ -5,9 +5,14 @@ package models
 
 import (
 	"bytes"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"io/fs"
+	"os"
+	"path"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -200,4 +205,53 @@ func (f *Factory) NewModel(init *rand.Rand) (strategy.Model, error) {
 		}
 	}
 	return Wrap(m), nil
+}
+
+// weightsIDs caches WeightsID by model name.
+var weightsIDs sync.Map
+
+// WeightsID identifies the files of a model folder (embedded or on disk):
+// the first 16 hex digits of a sha256 over the names and contents of its
+// weights, configuration and tokenizer files (*.safetensors, *.json,
+// *.txt, *.model), so that run IDs change when a folder's weights do.
+// Built-in models (glove-mini) and unreadable folders give "".
+func WeightsID(name string) string {
+	if id, ok := weightsIDs.Load(name); ok {
+		return id.(string)
+	}
+	fsys, ok := embedded[name]
+	if !ok {
+		if !IsFolder(name) {
+			return ""
+		}
+		fsys = os.DirFS(name)
+	}
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return ""
+	}
+	h := sha256.New()
+	for _, e := range entries { // sorted by name
+		switch path.Ext(e.Name()) {
+		case ".safetensors", ".json", ".txt", ".model":
+		default:
+			continue
+		}
+		if !e.Type().IsRegular() && e.Type()&fs.ModeSymlink == 0 {
+			continue
+		}
+		f, err := fsys.Open(e.Name())
+		if err != nil {
+			return ""
+		}
+		fmt.Fprintf(h, "%s\x00", e.Name())
+		_, err = io.Copy(h, f)
+		f.Close()
+		if err != nil {
+			return ""
+		}
+	}
+	id := hex.EncodeToString(h.Sum(nil))[:16]
+	weightsIDs.Store(name, id)
+	return id
 }
