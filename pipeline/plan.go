@@ -13,14 +13,14 @@ import (
 
 // Run is one fine-tuning run: a configuration and the seeds of one run index.
 type Run struct {
-	ID         string          `json:"-"`
-	Experiment string          `json:"-"`
-	Position   int             `json:"-"` // place in the plan's order (sharding)
-	Dataset    DatasetSpec     `json:"dataset"`
-	Model      string          `json:"model"`
+	ID         string      `json:"-"`
+	Experiment string      `json:"-"`
+	Position   int         `json:"-"` // place in the plan's order (sharding)
+	Dataset    DatasetSpec `json:"dataset"`
+	Model      string      `json:"model"`
 	// ModelFiles identifies a model folder's weights and tokenizer
 	// (ModelFilesID), so that new weights under the same name are new runs.
-	ModelFiles string `json:"model_files,omitempty"`
+	ModelFiles string          `json:"model_files,omitempty"`
 	Embeddings string          `json:"embeddings,omitempty"` // file name of the word vectors, "" = embedded
 	Tuning     string          `json:"tuning"`
 	Strategy   schedule.Params `json:"strategy"`

@@ -11,9 +11,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path"
-	"math/rand/v2"
 	"slices"
 	"sync"
 

@@ -150,8 +150,8 @@ func (o *Adam) Step(lr float64) {
 // adamUpdate holds one parameter's update scalars for a step.
 type adamUpdate struct {
 	beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps float32
-	decoupled, skipIdle                          bool
-	decay, l2, negStepSize, bc2Sqrt              float32
+	decoupled, skipIdle                             bool
+	decay, l2, negStepSize, bc2Sqrt                 float32
 }
 
 // apply updates data with gradient g and moments m, v (equal lengths).
