@@ -412,11 +412,7 @@ func TestGradients(t *testing.T) {
 // sharedGloVe is the shared GloVe subset, most frequent words first.
 func sharedGloVe(t *testing.T) string {
 	t.Helper()
-	shared := os.Getenv("DENI_SHARED")
-	if shared == "" {
-		shared = filepath.Join("..", "..", "..", "shared")
-	}
-	path := filepath.Join(shared, "embeddings", "glove.6B.100d.subset.txt.gz")
+	path := filepath.Join(sharedDir(), "embeddings", "glove.6B.100d.subset.txt.gz")
 	if _, err := os.Stat(path); err != nil {
 		t.Fatalf("GloVe file not found at %s (set DENI_SHARED to the shared folder): %v", path, err)
 	}
