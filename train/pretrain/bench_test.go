@@ -27,7 +27,7 @@ func BenchmarkStep(b *testing.B) {
 	for i := range idx {
 		idx[i] = i
 	}
-	opt, err := newAdamW(m.Params(), 0.01)
+	opt, err := newAdamW(m.Params(), 0.01, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -51,6 +51,14 @@ type ModelConfig struct {
 	// GloVeScale: the GloVe dims of a word embedding are scaled so that
 	// their standard deviation is this (default initializer_range 0.02).
 	GloVeStd float64 `yaml:"glove_std" json:"glove_std"`
+	// FreezeGloVe keeps the GloVe-initialised word-embedding rows fixed
+	// during pre-training (their gradient is zeroed; the word-embedding
+	// matrix is exempt from weight decay). With the decoder tied to the
+	// embeddings, every row gets a gradient at every step and Adam moves
+	// even rare words by about lr per step: unfrozen, the GloVe geometry of
+	// words the corpus rarely uses is lost (cos(charming, its GloVe) 0.10
+	// after 4,000 steps).
+	FreezeGloVe bool `yaml:"freeze_glove" json:"freeze_glove,omitempty"`
 }
 
 // TrainConfig is the optimisation.
@@ -133,6 +141,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("vocab.glove_words %d must not be negative", c.Vocab.GloVeWords)
 	case c.Vocab.GloVeWords > 0 && c.GloVe == "":
 		return fmt.Errorf("vocab.glove_words needs a glove file")
+	case c.Model.FreezeGloVe && c.GloVe == "":
+		return fmt.Errorf("model.freeze_glove needs a glove file")
 	case c.Model.MaxLen < 3:
 		return fmt.Errorf("model.max_len %d must be at least 3", c.Model.MaxLen)
 	case t.Steps <= 0 || t.BatchSize <= 0:

@@ -126,10 +126,10 @@ func (m *Model) Assign(ts map[string]*tensor.Tensor) error {
 // InitFromVectors sets the first len(vec) dims of the word embedding of
 // every token for which vector returns one, scaled by scale; the other dims
 // keep their random initialisation. It returns how many rows it set.
-func (m *Model) InitFromVectors(vocab []string, vector func(string) ([]float32, bool), scale float32) int {
+func (m *Model) InitFromVectors(vocab []string, vector func(string) ([]float32, bool), scale float32) []int32 {
 	w := m.BERT.Embeddings.Word.Weight
 	h := w.Shape[1]
-	n := 0
+	var rows []int32
 	for id, tok := range vocab {
 		if id < len(Specials) || strings.HasPrefix(tok, "##") {
 			continue
@@ -142,9 +142,18 @@ func (m *Model) InitFromVectors(vocab []string, vector func(string) ([]float32, 
 		for j := 0; j < min(h, len(v)); j++ {
 			row[j] = v[j] * scale
 		}
-		n++
+		rows = append(rows, int32(id))
 	}
-	return n
+	return rows
+}
+
+// freezeRows zeroes the word-embedding gradient of rows (model.freeze_glove).
+func (m *Model) freezeRows(rows []int32) {
+	w := m.BERT.Embeddings.Word.Weight
+	h := w.Shape[1]
+	for _, r := range rows {
+		clear(w.Grad[int(r)*h : (int(r)+1)*h])
+	}
 }
 
 // Output is what one forward pass over a masked batch gives.

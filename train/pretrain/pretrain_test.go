@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/deni-project/deni/pipeline/seeds"
 	"github.com/deni-project/deni/train/checkpoint"
 	"github.com/deni-project/deni/train/models"
 	"github.com/deni-project/deni/train/nn"
@@ -489,5 +490,49 @@ func TestGloVeWholeWords(t *testing.T) {
 	}
 	if res.VocabSize != len(withGloVe.Vocab) || res.GloVeRows < len(withGloVe.Vocab)-len(plain.Vocab) {
 		t.Errorf("vocabulary %d, GloVe rows %d", res.VocabSize, res.GloVeRows)
+	}
+
+	// model.freeze_glove: the GloVe rows keep their initial values bit for
+	// bit, the word pieces train; unfrozen, GloVe rows move.
+	init, err := NewModel(c.BERTConfig(len(withGloVe.Vocab)), seeds.New(seeds.Derive(c.Seed, string(seeds.ModelInit), 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gloveRows, err := initGloVe(init, withGloVe.Vocab, c.GloVe, c.Model.GloVeStd)
+	if err != nil || len(gloveRows) != res.GloVeRows {
+		t.Fatalf("%d GloVe rows, %v", len(gloveRows), err)
+	}
+	isGloVe := map[int32]bool{}
+	for _, r := range gloveRows {
+		isGloVe[r] = true
+	}
+	h := c.Model.HiddenSize
+	w0 := init.BERT.Embeddings.Word.Weight.Data
+	moved := func(out string) (glove, other int) {
+		ts, _, err := checkpoint.Load(filepath.Join(out, "model.safetensors"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := ts["bert.embeddings.word_embeddings.weight"].Data
+		for r := range int32(len(withGloVe.Vocab)) {
+			if !slices.Equal(w[int(r)*h:int(r+1)*h], w0[int(r)*h:int(r+1)*h]) {
+				if isGloVe[r] {
+					glove++
+				} else {
+					other++
+				}
+			}
+		}
+		return glove, other
+	}
+	if g, o := moved(c.Output); g == 0 || o == 0 {
+		t.Errorf("unfrozen: %d GloVe rows and %d other rows moved", g, o)
+	}
+	c.Output, c.Model.FreezeGloVe = filepath.Join(dir, "frozen"), true
+	if _, err := Run(context.Background(), c, Options{Log: quiet}); err != nil {
+		t.Fatal(err)
+	}
+	if g, o := moved(c.Output); g != 0 || o == 0 {
+		t.Errorf("freeze_glove: %d GloVe rows and %d other rows moved", g, o)
 	}
 }

@@ -237,15 +237,19 @@ func Run(ctx context.Context, c Config, o Options) (*Result, error) {
 		return nil, err
 	}
 	res.Params = tensor.NumValues(m.Params())
+	var gloveRows, frozen []int32
 	if c.GloVe != "" {
-		n, err := initGloVe(m, corp.Vocab, c.GloVe, c.Model.GloVeStd)
-		if err != nil {
+		if gloveRows, err = initGloVe(m, corp.Vocab, c.GloVe, c.Model.GloVeStd); err != nil {
 			return nil, err
 		}
-		res.GloVeRows = n
-		log.Info("pretrain glove init", "rows", n, "of", len(corp.Vocab))
+		res.GloVeRows = len(gloveRows)
+		log.Info("pretrain glove init", "rows", len(gloveRows), "of", len(corp.Vocab), "frozen", c.Model.FreezeGloVe)
 	}
-	opt, err := newAdamW(m.Params(), c.Train.WeightDecay)
+	var noDecay *tensor.Param
+	if c.Model.FreezeGloVe {
+		frozen, noDecay = gloveRows, m.BERT.Embeddings.Word.Weight
+	}
+	opt, err := newAdamW(m.Params(), c.Train.WeightDecay, noDecay)
 	if err != nil {
 		return nil, err
 	}
@@ -298,6 +302,7 @@ func Run(ctx context.Context, c Config, o Options) (*Result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("pretrain: step %d: %w", step+1, err)
 		}
+		m.freezeRows(frozen)
 		norm := optim.ClipGradNorm(m.Params(), c.Train.ClipNorm)
 		lr := sched.LR(step)
 		opt.Step(lr)
@@ -350,17 +355,17 @@ func Run(ctx context.Context, c Config, o Options) (*Result, error) {
 	return res, nil
 }
 
-func initGloVe(m *Model, vocab []string, path string, std float64) (int, error) {
+func initGloVe(m *Model, vocab []string, path string, std float64) ([]int32, error) {
 	want := map[string]bool{}
 	for _, t := range vocab {
 		want[t] = true
 	}
 	e, err := text.LoadGloVe(path, func(w string) bool { return want[w] })
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	if e.Len() == 0 {
-		return 0, nil
+		return nil, nil
 	}
 	var s, s2 float64
 	for _, v := range e.Vectors {
@@ -463,13 +468,13 @@ func loadCheckpoint(dir string, m *Model, opt *optim.Adam) error {
 
 // newAdamW is BERT's pre-training optimiser: torch's AdamW with eps 1e-6 and
 // no weight decay on biases and LayerNorm weights.
-func newAdamW(params []*tensor.Param, weightDecay float64) (*optim.Adam, error) {
+func newAdamW(params []*tensor.Param, weightDecay float64, noDecay *tensor.Param) (*optim.Adam, error) {
 	opt, err := optim.NewAdam(optim.Config{Kind: optim.KindAdamW, Beta1: 0.9, Beta2: 0.999, Eps: 1e-6, WeightDecay: weightDecay}, params)
 	if err != nil {
 		return nil, err
 	}
 	opt.ExemptFromDecay(func(p *tensor.Param) bool {
-		return strings.HasSuffix(p.Name, ".bias") || strings.Contains(p.Name, "LayerNorm")
+		return p == noDecay || strings.HasSuffix(p.Name, ".bias") || strings.Contains(p.Name, "LayerNorm")
 	})
 	return opt, nil
 }
