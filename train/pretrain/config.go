@@ -61,6 +61,11 @@ type ModelConfig struct {
 	// layer learns too slowly (loss 8.77 against 6.93 at step 450): meant
 	// for an untied decoder.
 	FreezeGloVe bool `yaml:"freeze_glove" json:"freeze_glove,omitempty"`
+	// UntiedDecoder gives the MLM decoder its own matrix (initialised as a
+	// copy of the word embeddings; saved as cls.predictions.decoder.weight
+	// with tie_word_embeddings false), so that input rows move only when
+	// their word is in the input.
+	UntiedDecoder bool `yaml:"untied_decoder" json:"untied_decoder,omitempty"`
 }
 
 // TrainConfig is the optimisation.

@@ -16,7 +16,8 @@ import (
 )
 
 // HFConfig is the config.json of the written folder: a transformers
-// BertConfig for BertForMaskedLM (word embeddings and decoder tied).
+// BertConfig for BertForMaskedLM (word embeddings and decoder tied unless
+// the model was untied: then cls.predictions.decoder.weight is saved).
 type HFConfig struct {
 	Architectures             []string `json:"architectures"`
 	ModelType                 string   `json:"model_type"`
@@ -34,18 +35,18 @@ type HFConfig struct {
 	LayerNormEps              float64  `json:"layer_norm_eps"`
 	PadTokenID                int      `json:"pad_token_id"`
 	PositionEmbeddingType     string   `json:"position_embedding_type"`
-	TieWordEmbeddings         bool     `json:"tie_word_embeddings"`
+	TieWordEmbeddings         *bool    `json:"tie_word_embeddings"` // nil (absent): tied, as transformers' default
 	TorchDtype                string   `json:"torch_dtype"`
 }
 
-func hfConfig(c nn.Config) HFConfig {
+func hfConfig(c nn.Config, tied bool) HFConfig {
 	return HFConfig{
 		Architectures: []string{"BertForMaskedLM"}, ModelType: "bert", VocabSize: c.VocabSize,
 		HiddenSize: c.HiddenSize, NumHiddenLayers: c.NumHiddenLayers, NumAttentionHeads: c.NumAttentionHeads,
 		IntermediateSize: c.IntermediateSize, HiddenAct: c.HiddenAct, HiddenDropoutProb: c.HiddenDropoutProb,
 		AttentionProbsDropoutProb: c.AttentionProbsDropoutProb, MaxPositionEmbeddings: c.MaxPositionEmbeddings,
 		TypeVocabSize: c.TypeVocabSize, InitializerRange: c.InitializerRange, LayerNormEps: c.LayerNormEps,
-		PadTokenID: c.PadTokenID, PositionEmbeddingType: "absolute", TieWordEmbeddings: true, TorchDtype: "float32",
+		PadTokenID: c.PadTokenID, PositionEmbeddingType: "absolute", TieWordEmbeddings: &tied, TorchDtype: "float32",
 	}
 }
 
@@ -105,7 +106,7 @@ func WriteFolder(dir string, m *Model, vocab []string, rows []LogRow, res *Resul
 			return err
 		}
 	}
-	if err := checkpoint.SaveJSON(filepath.Join(dir, checkpoint.ConfigFile), hfConfig(m.Cfg)); err != nil {
+	if err := checkpoint.SaveJSON(filepath.Join(dir, checkpoint.ConfigFile), hfConfig(m.Cfg, m.Decoder == nil)); err != nil {
 		return err
 	}
 	// The atomic writers create 0600 files; a model folder is for sharing.
@@ -293,6 +294,9 @@ func OpenModel(dir string) (*Model, []string, error) {
 	m, err := NewModel(cfg, nil)
 	if err != nil {
 		return nil, nil, err
+	}
+	if hc.TieWordEmbeddings != nil && !*hc.TieWordEmbeddings {
+		m.Untie()
 	}
 	ts, _, err := checkpoint.Load(filepath.Join(dir, checkpoint.WeightsFile))
 	if err != nil {

@@ -19,6 +19,7 @@ const (
 	transformLN = "cls.predictions.transform.LayerNorm"
 	transformFC = "cls.predictions.transform.dense"
 	decoderBias = "cls.predictions.bias"
+	decoderW    = "cls.predictions.decoder.weight"
 )
 
 // Model is a BERT encoder with BERT's masked-language-model head:
@@ -33,6 +34,9 @@ type Model struct {
 	Transform nn.Linear
 	LayerNorm nn.LayerNorm
 	Bias      *tensor.Param
+	// Decoder is the output embedding of an untied model (Untie); nil: the
+	// decoder is the word-embedding matrix.
+	Decoder *tensor.Param
 
 	head   nn.Registry
 	params []*tensor.Param // trained parameters, in a fixed order
@@ -79,6 +83,20 @@ func NewModel(cfg nn.Config, init *rand.Rand) (*Model, error) {
 	m.params = append(m.params, m.head.Params()...)
 	m.params = append(m.params, m.Bias)
 	return m, nil
+}
+
+// Untie gives the model its own decoder matrix, a copy of the word
+// embeddings as they are now (after GloVe initialisation), so that a word's
+// input row gets a gradient only where the word is in the input: tied, the
+// softmax over the vocabulary moves every row at every step.
+func (m *Model) Untie() {
+	if m.Decoder != nil {
+		return
+	}
+	w := m.BERT.Embeddings.Word.Weight
+	m.Decoder = tensor.NewParam(decoderW, true, w.Shape...)
+	copy(m.Decoder.Data, w.Data)
+	m.params = append(m.params, m.Decoder)
 }
 
 // Params lists the trained parameters: the backbone without the pooler
@@ -192,7 +210,11 @@ func (m *Model) Step(b nn.Batch, pos, labels []int32, train bool, rng *rand.Rand
 		y = g.ReLU(y)
 	}
 	y = m.LayerNorm.Forward(g, y)
-	logits := g.Linear(y, m.BERT.Embeddings.Word.Weight.Tensor, m.Bias.Tensor)
+	dec := m.BERT.Embeddings.Word.Weight.Tensor
+	if m.Decoder != nil {
+		dec = m.Decoder.Tensor
+	}
+	logits := g.Linear(y, dec, m.Bias.Tensor)
 	loss := g.CrossEntropy(logits, labels)
 	out := Output{Loss: loss.Data[0], Count: len(labels)}
 	v := m.Cfg.VocabSize

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -534,5 +535,42 @@ func TestGloVeWholeWords(t *testing.T) {
 	}
 	if g, o := moved(c.Output); g != 0 || o == 0 {
 		t.Errorf("freeze_glove: %d GloVe rows and %d other rows moved", g, o)
+	}
+
+	// model.untied_decoder: a GloVe word the corpus never uses ("film")
+	// keeps its input row's direction (only weight decay scales it); tied,
+	// the decoder's softmax turns it. The folder saves the decoder and
+	// reopens, for pre-training and for fine-tuning.
+	film := int(withGloVe.Tok.Tokenize("film")[0])
+	filmCos := func(out string) float64 {
+		ts, _, err := checkpoint.Load(filepath.Join(out, "model.safetensors"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b := ts["bert.embeddings.word_embeddings.weight"].Data[film*h:(film+1)*h], w0[film*h:(film+1)*h]
+		var ab, aa, bb float64
+		for j := range a {
+			ab, aa, bb = ab+float64(a[j])*float64(b[j]), aa+float64(a[j])*float64(a[j]), bb+float64(b[j])*float64(b[j])
+		}
+		return ab / math.Sqrt(aa*bb)
+	}
+	tied := filmCos(filepath.Join(dir, "out"))
+	c.Output, c.Model.FreezeGloVe, c.Model.UntiedDecoder = filepath.Join(dir, "untied"), false, true
+	if _, err := Run(context.Background(), c, Options{Log: quiet}); err != nil {
+		t.Fatal(err)
+	}
+	if untied := filmCos(c.Output); untied < 1-1e-6 || tied > 0.9999 {
+		t.Errorf("cos(film, its initial row): untied %.7f, tied %.7f", untied, tied)
+	}
+	cfg, err := os.ReadFile(filepath.Join(c.Output, "config.json"))
+	if err != nil || !strings.Contains(string(cfg), `"tie_word_embeddings": false`) {
+		t.Errorf("config.json of the untied model: %s %v", cfg, err)
+	}
+	om, _, err := OpenModel(c.Output)
+	if err != nil || om.Decoder == nil {
+		t.Fatalf("reopen untied: %v", err)
+	}
+	if _, err := models.OpenFolder(c.Output); err != nil {
+		t.Errorf("fine-tuning loader: %v", err)
 	}
 }

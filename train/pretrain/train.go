@@ -245,6 +245,9 @@ func Run(ctx context.Context, c Config, o Options) (*Result, error) {
 		res.GloVeRows = len(gloveRows)
 		log.Info("pretrain glove init", "rows", len(gloveRows), "of", len(corp.Vocab), "frozen", c.Model.FreezeGloVe)
 	}
+	if c.Model.UntiedDecoder {
+		m.Untie()
+	}
 	var noDecay *tensor.Param
 	if c.Model.FreezeGloVe {
 		frozen, noDecay = gloveRows, m.BERT.Embeddings.Word.Weight
