@@ -41,7 +41,8 @@ type fixtureGroup struct {
 	// seedsOf overrides the seeds of run i (default: the paper's protocol,
 	// data_split and label_choice fixed, the rest varying).
 	seedsOf func(i int) seeds.Set
-	version string // deni_version; "" = "test"
+	version    string // deni_version; "" = "test"
+	modelFiles string // the run config's model_files; "" = none
 }
 
 // The values of the main fixture. scipy reference values below were
@@ -100,6 +101,9 @@ func writeFixture(t *testing.T, dir string, groups []fixtureGroup) {
 			}
 			if g.version != "" {
 				row.DeniVersion = g.version
+			}
+			if g.modelFiles != "" {
+				row.Config = `{"model":"glove-mini","model_files":"` + g.modelFiles + `"}`
 			}
 			if i >= len(g.f1) {
 				row.Status, row.Error = "failed", "boom"
@@ -500,6 +504,20 @@ func TestAggregateNotesMixedBuilds(t *testing.T) {
 		t.Fatal(err)
 	}
 	if want := "note: these runs come from 2 builds of deni (dev+4ed2f14df7b0, test)"; !strings.Contains(buf.String(), want) {
+		t.Errorf("output lacks %q:\n%s", want, buf.String())
+	}
+	if strings.Contains(buf.String(), "different model folders") {
+		t.Errorf("one model folder reported as several:\n%s", buf.String())
+	}
+	// Runs of one model name with other weights (model_files) are flagged.
+	dir = t.TempDir()
+	other.modelFiles = "22f9e3b96745333f"
+	writeFixture(t, dir, []fixtureGroup{mainFixture[0], other})
+	buf.Reset()
+	if err := Aggregate(context.Background(), dir, &buf); err != nil {
+		t.Fatal(err)
+	}
+	if want := "warning: the runs of model glove-mini used 2 different model folders"; !strings.Contains(buf.String(), want) {
 		t.Errorf("output lacks %q:\n%s", want, buf.String())
 	}
 }

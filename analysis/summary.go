@@ -289,7 +289,29 @@ func AggregateWith(ctx context.Context, resultsDir string, w io.Writer, o Option
 	if err := d.conn.QueryRowContext(ctx, "SELECT count(DISTINCT deni_version), string_agg(DISTINCT deni_version, ', ' ORDER BY deni_version) FROM runs").Scan(&builds, &versions); err == nil && builds > 1 {
 		fmt.Fprintf(w, "note: these runs come from %d builds of deni (%s); equal configurations may differ between them\n", builds, versions)
 	}
-	return nil
+	return warnMixedModelFiles(ctx, d, w)
+}
+
+// warnMixedModelFiles warns when runs of one model name used different
+// model folders (model_files in the run config: new weights under the same
+// name): the summary groups by name and would mix them.
+func warnMixedModelFiles(ctx context.Context, d *DB, w io.Writer) error {
+	rows, err := d.conn.QueryContext(ctx, `WITH f AS (SELECT model, CASE WHEN json_valid(config)
+		THEN coalesce(json_extract_string(config, '$.model_files'), '') ELSE '' END AS files FROM runs)
+		SELECT model, count(DISTINCT files) FROM f GROUP BY model HAVING count(DISTINCT files) > 1 ORDER BY model`)
+	if err != nil {
+		return fmt.Errorf("model files: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var model string
+		var n int
+		if err := rows.Scan(&model, &n); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "warning: the runs of model %s used %d different model folders (model_files); its rows above mix them: move one set of runs to another results folder\n", model, n)
+	}
+	return rows.Err()
 }
 
 // scanStructs reads rows into structs of type T by the `col` tags of its
