@@ -40,7 +40,7 @@ type fixtureGroup struct {
 	failed            int
 	// seedsOf overrides the seeds of run i (default: the paper's protocol,
 	// data_split and label_choice fixed, the rest varying).
-	seedsOf func(i int) seeds.Set
+	seedsOf    func(i int) seeds.Set
 	version    string // deni_version; "" = "test"
 	modelFiles string // the run config's model_files; "" = none
 }
