@@ -284,18 +284,22 @@ func AggregateWith(ctx context.Context, resultsDir string, w io.Writer, o Option
 		return err
 	}
 	fmt.Fprintf(w, "\nwrote %s and %s\n", filepath.Join(out, "summary.parquet"), filepath.Join(out, "summary.csv"))
-	var builds int
-	var versions string
-	if err := d.conn.QueryRowContext(ctx, "SELECT count(DISTINCT deni_version), string_agg(DISTINCT deni_version, ', ' ORDER BY deni_version) FROM runs").Scan(&builds, &versions); err == nil && builds > 1 {
-		fmt.Fprintf(w, "note: these runs come from %d builds of deni (%s); equal configurations may differ between them\n", builds, versions)
-	}
-	return warnMixedModelFiles(ctx, d, w)
+	return provenanceNotes(ctx, d, w)
 }
 
-// warnMixedModelFiles warns when runs of one model name used different
-// model folders (model_files in the run config: new weights under the same
-// name): the summary groups by name and would mix them.
-func warnMixedModelFiles(ctx context.Context, d *DB, w io.Writer) error {
+// provenanceNotes says when the runs come from several builds of deni, and
+// warns when runs of one model name used different model folders
+// (model_files in the run config: new weights under the same name), which
+// the summary, grouping by name, would mix.
+func provenanceNotes(ctx context.Context, d *DB, w io.Writer) error {
+	var builds int
+	var versions string
+	if err := d.conn.QueryRowContext(ctx, "SELECT count(DISTINCT deni_version), string_agg(DISTINCT deni_version, ', ' ORDER BY deni_version) FROM runs").Scan(&builds, &versions); err != nil {
+		return fmt.Errorf("builds: %w", err)
+	}
+	if builds > 1 {
+		fmt.Fprintf(w, "note: these runs come from %d builds of deni (%s); equal configurations may differ between them\n", builds, versions)
+	}
 	rows, err := d.conn.QueryContext(ctx, `WITH f AS (SELECT model, CASE WHEN json_valid(config)
 		THEN coalesce(json_extract_string(config, '$.model_files'), '') ELSE '' END AS files FROM runs)
 		SELECT model, count(DISTINCT files) FROM f GROUP BY model HAVING count(DISTINCT files) > 1 ORDER BY model`)

@@ -79,12 +79,13 @@ func Plan(e *Experiment) []Run {
 	fixed := e.Seeds.FixedFactors()
 	for _, d := range e.Datasets {
 		for _, model := range e.Models {
+			files := modelFiles(model)
 			for _, tuning := range e.Tuning {
 				for _, st := range e.Strategies {
 					for _, aug := range e.Augment {
 						for i := range e.Runs {
 							r := Run{
-								Experiment: e.Name, Dataset: d, Model: model, ModelFiles: modelFiles(model), Tuning: tuning, Embeddings: baseName(e.Embeddings),
+								Experiment: e.Name, Dataset: d, Model: model, ModelFiles: files, Tuning: tuning, Embeddings: baseName(e.Embeddings),
 								Strategy: st, Augment: aug, Index: i,
 								Seeds:  runSeeds(e.Seeds.Root, seeds.ForRun(e.Seeds.Root, i, fixed)),
 								Train:  effectiveTrain(e.Train, st, aug),

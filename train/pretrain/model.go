@@ -143,7 +143,7 @@ func (m *Model) Assign(ts map[string]*tensor.Tensor) error {
 
 // InitFromVectors sets the first len(vec) dims of the word embedding of
 // every token for which vector returns one, scaled by scale; the other dims
-// keep their random initialisation. It returns how many rows it set.
+// keep their random initialisation. It returns the ids of the rows it set.
 func (m *Model) InitFromVectors(vocab []string, vector func(string) ([]float32, bool), scale float32) []int32 {
 	w := m.BERT.Embeddings.Word.Weight
 	h := w.Shape[1]
