@@ -99,6 +99,16 @@ func (m *Model) Untie() {
 	m.params = append(m.params, m.Decoder)
 }
 
+// scaleDecoderRows multiplies the untied decoder's rows by s.
+func (m *Model) scaleDecoderRows(rows []int32, s float32) {
+	h := m.Decoder.Shape[1]
+	for _, r := range rows {
+		for j := range m.Decoder.Data[int(r)*h : (int(r)+1)*h] {
+			m.Decoder.Data[int(r)*h+j] *= s
+		}
+	}
+}
+
 // Params lists the trained parameters: the backbone without the pooler
 // (internal names, e.g. "embeddings.word_embeddings.weight"), then the MLM
 // head (HF names "cls.predictions.*").

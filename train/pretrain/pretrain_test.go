@@ -13,7 +13,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/deni-project/deni/pipeline/seeds"
 	"github.com/deni-project/deni/train/checkpoint"
 	"github.com/deni-project/deni/train/models"
 	"github.com/deni-project/deni/train/nn"
@@ -495,11 +494,7 @@ func TestGloVeWholeWords(t *testing.T) {
 
 	// model.freeze_glove: the GloVe rows keep their initial values bit for
 	// bit, the word pieces train; unfrozen, GloVe rows move.
-	init, err := NewModel(c.BERTConfig(len(withGloVe.Vocab)), seeds.New(seeds.Derive(c.Seed, string(seeds.ModelInit), 0)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	gloveRows, err := initGloVe(init, withGloVe.Vocab, c.GloVe, c.Model.GloVeStd)
+	init, gloveRows, err := buildModel(c, withGloVe.Vocab)
 	if err != nil || len(gloveRows) != res.GloVeRows {
 		t.Fatalf("%d GloVe rows, %v", len(gloveRows), err)
 	}
@@ -572,5 +567,34 @@ func TestGloVeWholeWords(t *testing.T) {
 	}
 	if _, err := models.OpenFolder(c.Output); err != nil {
 		t.Errorf("fine-tuning loader: %v", err)
+	}
+
+	// GloVe rows at their own scale (glove_std 0.5): the untied decoder's
+	// copies are scaled back to BERT's initializer range, in direction
+	// unchanged; the other decoder rows are the embedding's random rows.
+	c.Model.GloVeStd = 0.5
+	big, bigRows, err := buildModel(c, withGloVe.Vocab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	we, dec := big.BERT.Embeddings.Word.Weight.Data, big.Decoder.Data
+	s := float32(big.Cfg.InitializerRange / 0.5)
+	scaled := map[int32]bool{}
+	for _, r := range bigRows {
+		scaled[r] = true
+	}
+	for r := range int32(len(withGloVe.Vocab)) {
+		for j := int(r) * h; j < int(r+1)*h; j++ {
+			want := we[j]
+			if scaled[r] {
+				want *= s
+			}
+			if dec[j] != want {
+				t.Fatalf("decoder row %d (GloVe %v) dim %d: %g, want %g", r, scaled[r], j-int(r)*h, dec[j], want)
+			}
+		}
+	}
+	if len(bigRows) != len(gloveRows) || we[int(bigRows[0])*h] == w0[int(bigRows[0])*h] {
+		t.Errorf("glove_std 0.5 did not rescale the GloVe rows")
 	}
 }

@@ -232,22 +232,16 @@ func Run(ctx context.Context, c Config, o Options) (*Result, error) {
 	log.Info("pretrain corpus", "lines", len(lines), "vocab", len(corp.Vocab), "train_sequences", corp.Train.Len(),
 		"heldout_sequences", corp.Heldout.Len(), "train_tokens", len(corp.Train.Flat))
 
-	m, err := NewModel(c.BERTConfig(len(corp.Vocab)), seeds.New(seeds.Derive(c.Seed, string(seeds.ModelInit), 0)))
+	m, gloveRows, err := buildModel(c, corp.Vocab)
 	if err != nil {
 		return nil, err
 	}
 	res.Params = tensor.NumValues(m.Params())
-	var gloveRows, frozen []int32
+	res.GloVeRows = len(gloveRows)
 	if c.GloVe != "" {
-		if gloveRows, err = initGloVe(m, corp.Vocab, c.GloVe, c.Model.GloVeStd); err != nil {
-			return nil, err
-		}
-		res.GloVeRows = len(gloveRows)
 		log.Info("pretrain glove init", "rows", len(gloveRows), "of", len(corp.Vocab), "frozen", c.Model.FreezeGloVe)
 	}
-	if c.Model.UntiedDecoder {
-		m.Untie()
-	}
+	var frozen []int32
 	var noDecay *tensor.Param
 	if c.Model.FreezeGloVe {
 		frozen, noDecay = gloveRows, m.BERT.Embeddings.Word.Weight
@@ -356,6 +350,30 @@ func Run(ctx context.Context, c Config, o Options) (*Result, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// buildModel draws the initial model: random weights from the model_init
+// stream, the GloVe rows (their ids returned), the untied decoder.
+func buildModel(c Config, vocab []string) (*Model, []int32, error) {
+	m, err := NewModel(c.BERTConfig(len(vocab)), seeds.New(seeds.Derive(c.Seed, string(seeds.ModelInit), 0)))
+	if err != nil {
+		return nil, nil, err
+	}
+	var gloveRows []int32
+	if c.GloVe != "" {
+		if gloveRows, err = initGloVe(m, vocab, c.GloVe, c.Model.GloVeStd); err != nil {
+			return nil, nil, err
+		}
+	}
+	if c.Model.UntiedDecoder {
+		m.Untie()
+		// The decoder starts at BERT's init scale whatever the GloVe rows'
+		// scale: raw-scale rows would make the first logits huge.
+		if std := c.Model.GloVeStd; std > 0 && std != m.Cfg.InitializerRange {
+			m.scaleDecoderRows(gloveRows, float32(m.Cfg.InitializerRange/std))
+		}
+	}
+	return m, gloveRows, nil
 }
 
 func initGloVe(m *Model, vocab []string, path string, std float64) ([]int32, error) {
