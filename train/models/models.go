@@ -100,6 +100,9 @@ type Factory struct {
 	Vocab     *text.Vocab
 	DefaultLR float64
 	Coverage  float64 // share of the corpus' tokens with a pre-trained vector
+	// GloVeWords counts the dataset's words a glove_input model folder
+	// took into its vocabulary (withGloVeWords).
+	GloVeWords int
 
 	table   []float32 // pre-trained rows of the word embeddings
 	missing map[int32]bool
@@ -120,7 +123,23 @@ func New(name string, texts []string, o Options) (*Factory, error) {
 		if err != nil {
 			return nil, err
 		}
-		return newHF(name, folder, o)
+		var added []string
+		if folder.Config.GloVeInput != nil {
+			vecs := o.Vectors
+			if vecs == nil {
+				if vecs, err = EmbeddedGloVe(); err != nil {
+					return nil, fmt.Errorf("embedded GloVe vectors: %w", err)
+				}
+			}
+			if folder, added, err = withGloVeWords(folder, texts, vecs); err != nil {
+				return nil, err
+			}
+		}
+		f, err := newHF(name, folder, o)
+		if f != nil {
+			f.GloVeWords = len(added)
+		}
+		return f, err
 	}
 	if !Known(name) {
 		return nil, fmt.Errorf("unknown model %q (known: %v, or a folder with config.json)", name, Names)

@@ -41,6 +41,19 @@ type Config struct {
 	// and bias, as the paper's code creates the head) or "bert" (normal
 	// weight, zero bias, as the backbone).
 	HeadInit string `json:"head_init"`
+
+	// GloVeInput is set when the word embeddings read GloVe's space.
+	GloVeInput *GloVeInput `json:"glove_input,omitempty"`
+}
+
+// GloVeInput is config.json's "glove_input", written by deni pretrain with
+// model.freeze_glove: the whole-word rows of the word embeddings stayed at
+// their GloVe vector × Scale in dims [0, Dims) throughout pre-training, so
+// the encoder reads that space, and a word GloVe knows can join the
+// vocabulary at fine-tuning with its vector as its row.
+type GloVeInput struct {
+	Dims  int     `json:"dims"`
+	Scale float64 `json:"scale"`
 }
 
 // BertBaseUncased is the bert-base-uncased configuration with the paper's
@@ -147,6 +160,9 @@ func (c Config) Validate() error {
 	case c.ModelType == "albert" && (c.EmbeddingSize <= 0 || c.NumHiddenGroups <= 0 || c.InnerGroupNum <= 0 ||
 		c.NumHiddenLayers%c.NumHiddenGroups != 0):
 		return fmt.Errorf("nn: albert needs positive embedding_size, num_hidden_groups and inner_group_num, with num_hidden_layers a multiple of num_hidden_groups")
+	case c.GloVeInput != nil && (c.GloVeInput.Dims <= 0 || c.GloVeInput.Dims > c.HiddenSize || !(c.GloVeInput.Scale > 0) ||
+		c.ModelType == "albert"):
+		return fmt.Errorf("nn: glove_input needs dims in [1, hidden_size] and a positive scale (BERT and RoBERTa only)")
 	}
 	_, err := c.Activation()
 	return err

@@ -153,6 +153,15 @@ func TestParseConfig(t *testing.T) {
 	if _, err := ParseConfig([]byte(`{"hidden_size": "x"}`), 2, 0); err == nil {
 		t.Fatal("bad JSON parsed")
 	}
+	if c, err := ParseConfig([]byte(`{"glove_input": {"dims": 100, "scale": 0.93}}`), 2, 0); err != nil ||
+		c.GloVeInput == nil || *c.GloVeInput != (GloVeInput{Dims: 100, Scale: 0.93}) {
+		t.Errorf("glove_input: %+v, %v", c.GloVeInput, err)
+	}
+	for _, g := range []string{`{"dims": 769, "scale": 1}`, `{"dims": 100, "scale": 0}`, `{"dims": 0, "scale": 1}`} {
+		if _, err := ParseConfig([]byte(`{"glove_input": `+g+`}`), 2, 0); err == nil || !strings.Contains(err.Error(), "glove_input") {
+			t.Errorf("glove_input %s: %v", g, err)
+		}
+	}
 	bad := filepath.Join(t.TempDir(), "config.json")
 	if err := os.WriteFile(bad, []byte(`{"hidden_size": 15}`), 0o644); err != nil {
 		t.Fatal(err)

@@ -37,6 +37,8 @@ type HFConfig struct {
 	PositionEmbeddingType     string   `json:"position_embedding_type"`
 	TieWordEmbeddings         *bool    `json:"tie_word_embeddings"` // nil (absent): tied, as transformers' default
 	TorchDtype                string   `json:"torch_dtype"`
+	// GloVeInput (model.freeze_glove): fine-tuning may add GloVe words.
+	GloVeInput *nn.GloVeInput `json:"glove_input,omitempty"`
 }
 
 func hfConfig(c nn.Config, tied bool) HFConfig {
@@ -47,6 +49,7 @@ func hfConfig(c nn.Config, tied bool) HFConfig {
 		AttentionProbsDropoutProb: c.AttentionProbsDropoutProb, MaxPositionEmbeddings: c.MaxPositionEmbeddings,
 		TypeVocabSize: c.TypeVocabSize, InitializerRange: c.InitializerRange, LayerNormEps: c.LayerNormEps,
 		PadTokenID: c.PadTokenID, PositionEmbeddingType: "absolute", TieWordEmbeddings: &tied, TorchDtype: "float32",
+		GloVeInput: c.GloVeInput,
 	}
 }
 

@@ -3,6 +3,7 @@ package pretrain
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"math"
@@ -17,6 +18,7 @@ import (
 	"github.com/deni-project/deni/train/models"
 	"github.com/deni-project/deni/train/nn"
 	"github.com/deni-project/deni/train/tensor"
+	"github.com/deni-project/deni/train/text"
 	"github.com/deni-project/deni/train/tokenizer"
 )
 
@@ -531,6 +533,11 @@ func TestGloVeWholeWords(t *testing.T) {
 	if g, o := moved(c.Output); g != 0 || o == 0 {
 		t.Errorf("freeze_glove: %d GloVe rows and %d other rows moved", g, o)
 	}
+	frozenInit, _, err := buildModel(c, withGloVe.Vocab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGloVeInput(t, c.Output, glove, frozenInit.Cfg.GloVeInput)
 
 	// model.untied_decoder: a GloVe word the corpus never uses ("film")
 	// keeps its input row's direction (only weight decay scales it); tied,
@@ -596,5 +603,120 @@ func TestGloVeWholeWords(t *testing.T) {
 	}
 	if len(bigRows) != len(gloveRows) || we[int(bigRows[0])*h] == w0[int(bigRows[0])*h] {
 		t.Errorf("glove_std 0.5 did not rescale the GloVe rows")
+	}
+}
+
+// checkGloVeInput: a freeze_glove folder says how its rows read GloVe
+// (config.json glove_input), and fine-tuning takes a dataset's GloVe words
+// the vocabulary lacks as whole tokens with rows from their vectors, all
+// else unchanged: the same parameters otherwise, the same encoding of text
+// without new words.
+func checkGloVeInput(t *testing.T, dir, glove string, want *nn.GloVeInput) {
+	t.Helper()
+	f, err := models.OpenFolder(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := f.Config.GloVeInput
+	if in == nil || want == nil || *in != *want || in.Dims != 16 || in.Scale <= 0 {
+		t.Fatalf("glove_input %+v, want %+v", in, want)
+	}
+	vecs, err := text.LoadGloVe(glove, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same folder without glove_input, for comparison.
+	plainDir := filepath.Join(t.TempDir(), "plain")
+	if err := os.CopyFS(plainDir, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(cfg, &m); err != nil {
+		t.Fatal(err)
+	}
+	delete(m, "glove_input")
+	if b, err := json.Marshal(m); err != nil || os.WriteFile(filepath.Join(plainDir, "config.json"), b, 0o644) != nil {
+		t.Fatal(err)
+	}
+	texts := []string{"The mesmerizing river crosses the garden.", "An unfunny, mesmerizing garden!", "The quiet river."}
+	if vecs.Has("mesmerizing") && f.Tokenizer.Words("mesmerizing")[0] == "mesmerizing" {
+		if _, ok := f.Tokenizer.ID("mesmerizing"); ok {
+			t.Fatal("mesmerizing is a token of the tiny vocabulary")
+		}
+	}
+	o := models.Options{Classes: 2, MaxLen: 16, HeadDropout: 0.1, Vectors: vecs}
+	ext, err := models.New(dir, texts, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := models.New(plainDir, texts, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var added []string // what should join, in order of first use
+	for _, s := range texts {
+		for _, w := range f.Tokenizer.Words(s) {
+			if _, ok := f.Tokenizer.ID(w); !ok && vecs.Has(w) && !slices.Contains(added, w) {
+				added = append(added, w)
+			}
+		}
+	}
+	if plain.GloVeWords != 0 || ext.GloVeWords != len(added) || added[0] != "mesmerizing" || !slices.Contains(added, "unfunny") {
+		t.Fatalf("words added: %d with glove_input (%q), %d without", ext.GloVeWords, added, plain.GloVeWords)
+	}
+	v := int32(f.Config.VocabSize)
+	if ids := ext.Encode("mesmerizing unfunny", 0); !slices.Equal(ids, []int32{ClsID, v, v + int32(slices.Index(added, "unfunny")), SepID}) {
+		t.Errorf("encoding of the new words: %v (vocabulary %d, added %q)", ids, v, added)
+	}
+	var known []string // a text of vocabulary words only
+	for id := int32(len(Specials)); len(known) < 5; id += 7 {
+		if tok := f.Tokenizer.Token(id); !strings.HasPrefix(tok, "##") {
+			known = append(known, tok)
+		}
+	}
+	if a, b := ext.Encode(strings.Join(known, " "), 0), plain.Encode(strings.Join(known, " "), 0); !slices.Equal(a, b) || len(a) != 7 {
+		t.Errorf("text without new words: %v, without glove_input %v", a, b)
+	}
+	me, err := ext.NewModel(rand.New(rand.NewPCG(3, 4)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp, err := plain.NewModel(rand.New(rand.NewPCG(3, 4)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pe, pp := me.Params(), mp.Params()
+	if len(pe) != len(pp) {
+		t.Fatalf("%d vs %d parameters", len(pe), len(pp))
+	}
+	for i, p := range pe {
+		q := pp[i]
+		if p.Name != "embeddings.word_embeddings.weight" {
+			if !slices.Equal(p.Data, q.Data) {
+				t.Errorf("%s differs", p.Name)
+			}
+			continue
+		}
+		h := p.Shape[1]
+		if p.Shape[0] != int(v)+len(added) || !slices.Equal(p.Data[:len(q.Data)], q.Data) {
+			t.Fatalf("word embeddings %v: the pre-trained rows changed", p.Shape)
+		}
+		for k, w := range added {
+			vec, _ := vecs.Vector(w)
+			row := p.Data[(int(v)+k)*h : (int(v)+k+1)*h]
+			for j := range h {
+				want := float32(0)
+				if j < in.Dims {
+					want = vec[j] * float32(in.Scale)
+				}
+				if row[j] != want {
+					t.Fatalf("row of %s dim %d: %g, want %g", w, j, row[j], want)
+				}
+			}
+		}
 	}
 }

@@ -32,6 +32,7 @@ import (
 	"github.com/deni-project/deni/pipeline/atomicfile"
 	"github.com/deni-project/deni/pipeline/seeds"
 	"github.com/deni-project/deni/train/checkpoint"
+	"github.com/deni-project/deni/train/nn"
 	"github.com/deni-project/deni/train/optim"
 	"github.com/deni-project/deni/train/tensor"
 	"github.com/deni-project/deni/train/text"
@@ -361,8 +362,12 @@ func buildModel(c Config, vocab []string) (*Model, []int32, error) {
 	}
 	var gloveRows []int32
 	if c.GloVe != "" {
-		if gloveRows, err = initGloVe(m, vocab, c.GloVe, c.Model.GloVeStd); err != nil {
+		var in *nn.GloVeInput
+		if gloveRows, in, err = initGloVe(m, vocab, c.GloVe, c.Model.GloVeStd); err != nil {
 			return nil, nil, err
+		}
+		if c.Model.FreezeGloVe {
+			m.Cfg.GloVeInput = in // the rows keep it: fine-tuning may add GloVe words
 		}
 	}
 	if c.Model.UntiedDecoder {
@@ -376,17 +381,20 @@ func buildModel(c Config, vocab []string) (*Model, []int32, error) {
 	return m, gloveRows, nil
 }
 
-func initGloVe(m *Model, vocab []string, path string, std float64) ([]int32, error) {
+// initGloVe sets the rows of the vocabulary's GloVe words to their vectors
+// rescaled to standard deviation std, and says where and how (nil: GloVe
+// knows none of the words).
+func initGloVe(m *Model, vocab []string, path string, std float64) ([]int32, *nn.GloVeInput, error) {
 	want := map[string]bool{}
 	for _, t := range vocab {
 		want[t] = true
 	}
 	e, err := text.LoadGloVe(path, func(w string) bool { return want[w] })
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if e.Len() == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	var s, s2 float64
 	for _, v := range e.Vectors {
@@ -398,7 +406,9 @@ func initGloVe(m *Model, vocab []string, path string, std float64) ([]int32, err
 	if std <= 0 {
 		std = m.Cfg.InitializerRange
 	}
-	return m.InitFromVectors(vocab, e.Vector, float32(std/sd)), nil
+	scale := float32(std / sd)
+	in := &nn.GloVeInput{Dims: min(m.Cfg.HiddenSize, e.Dim), Scale: float64(scale)}
+	return m.InitFromVectors(vocab, e.Vector, scale), in, nil
 }
 
 // Checkpoints: checkpoints/step-NNNNNNNN/{model,optimizer}.safetensors and
