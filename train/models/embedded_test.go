@@ -230,6 +230,21 @@ func TestDeniBertMiniEmbedded(t *testing.T) {
 	if got := fac.Encode("What is the capital of Peru?", 16); len(got) != 9 || slices.Contains(got, 1) {
 		t.Errorf("encode: %v (want [CLS] what is the capital of peru ? [SEP], no [UNK])", got)
 	}
+	// Pre-trained with frozen GloVe rows: fine-tuning takes the dataset's
+	// GloVe words it lacks ("mussolini" is beyond GloVe's top 20,000).
+	if in := c.GloVeInput; in == nil || in.Dims != 100 || in.Scale < 0.5 || in.Scale > 1.5 {
+		t.Fatalf("glove_input %+v", in)
+	}
+	if n := len(f.Tokenizer.Encode("mussolini", 0)); n < 4 {
+		t.Fatalf("mussolini is %d tokens", n-2)
+	}
+	trec, err := New(DeniBertMini, []string{"When did Mussolini invade Ethiopia ?"}, Options{Classes: 6, MaxLen: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := trec.Encode("Mussolini", 0); trec.GloVeWords == 0 || len(got) != 3 || got[1] < int32(c.VocabSize) {
+		t.Errorf("with the dataset's GloVe words: %d added, Mussolini -> %v", trec.GloVeWords, got)
+	}
 }
 
 // TestWeightsID: a model folder's ID is the same embedded and copied to
