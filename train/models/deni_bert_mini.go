@@ -9,7 +9,8 @@ import (
 
 // DeniBertMini is deni's own pre-trained encoder, compiled into the binary:
 // a 4-layer BERT (hidden 128, 4 heads, FFN 512; 12,000 WordPiece tokens
-// plus GloVe's frequent words, 25,224 in all) pre-trained with masked language modelling on WordNet glosses, the State
+// plus GloVe's frequent words, 25,224 in all, their GloVe rows frozen)
+// pre-trained with masked language modelling on WordNet glosses, the State
 // of the Union addresses and Moby Dick (`make model`, train/pretrain;
 // experiments/pretrain.yaml). It is a Hugging Face BERT folder like any
 // other; embedded/deni-bert-mini/pretrain.json records how it was made.

@@ -93,6 +93,18 @@ type Options struct {
 	Vectors *text.Embeddings
 }
 
+// vectors returns the word vectors to use: o.Vectors, or the embedded subset.
+func (o Options) vectors() (*text.Embeddings, error) {
+	if o.Vectors != nil {
+		return o.Vectors, nil
+	}
+	vecs, err := EmbeddedGloVe()
+	if err != nil {
+		return nil, fmt.Errorf("embedded GloVe vectors: %w", err)
+	}
+	return vecs, nil
+}
+
 // Factory makes fresh models of one configuration and encodes text for them.
 type Factory struct {
 	Name      string
@@ -125,31 +137,27 @@ func New(name string, texts []string, o Options) (*Factory, error) {
 		}
 		var added []string
 		if folder.Config.GloVeInput != nil {
-			vecs := o.Vectors
-			if vecs == nil {
-				if vecs, err = EmbeddedGloVe(); err != nil {
-					return nil, fmt.Errorf("embedded GloVe vectors: %w", err)
-				}
+			vecs, err := o.vectors()
+			if err != nil {
+				return nil, err
 			}
 			if folder, added, err = withGloVeWords(folder, texts, vecs); err != nil {
 				return nil, err
 			}
 		}
 		f, err := newHF(name, folder, o)
-		if f != nil {
-			f.GloVeWords = len(added)
+		if err != nil {
+			return nil, err
 		}
-		return f, err
+		f.GloVeWords = len(added)
+		return f, nil
 	}
 	if !Known(name) {
 		return nil, fmt.Errorf("unknown model %q (known: %v, or a folder with config.json)", name, Names)
 	}
-	vecs := o.Vectors
-	if vecs == nil {
-		var err error
-		if vecs, err = EmbeddedGloVe(); err != nil {
-			return nil, fmt.Errorf("embedded GloVe vectors: %w", err)
-		}
+	vecs, err := o.vectors()
+	if err != nil {
+		return nil, err
 	}
 	if vecs.Dim != 100 {
 		return nil, fmt.Errorf("%s needs 100-dimensional word vectors, got %d", name, vecs.Dim)
