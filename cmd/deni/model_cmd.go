@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/deni-project/deni/train/models"
+	"github.com/deni-project/deni/train/text"
 )
 
 // newModelCmd is `deni model`: download a Hugging Face model folder and
@@ -58,7 +59,7 @@ file when you rerun the command.`,
 }
 
 func newModelEncodeCmd() *cobra.Command {
-	var dir, input string
+	var dir, input, embeddings string
 	var o models.EncodeOptions
 	cmd := &cobra.Command{
 		Use:   "encode --model DIR --input FILE",
@@ -68,7 +69,11 @@ separated by a tab for a pair. For each line it prints the token ids with the
 model's special tokens ([CLS] ... [SEP], RoBERTa <s> ... </s>), truncated to
 --max-len, the attention mask, and the encoder's pooler output (evaluation mode,
 before the classification head). With --json: one object per line,
-{"ids": [...], "mask": [...], "pooled": [...]}.`,
+{"ids": [...], "mask": [...], "pooled": [...]}. For a folder pre-trained by
+deni pretrain with model.freeze_glove (glove_input in config.json, as
+deni-bert-mini), the input's words that the word vectors know and the
+vocabulary lacks become whole tokens first, as fine-tuning does with a
+dataset's words: --embeddings FILE, else the embedded TREC subset.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dir == "" || input == "" {
@@ -77,6 +82,11 @@ before the classification head). With --json: one object per line,
 			f, err := models.OpenModelFolder(dir)
 			if err != nil {
 				return err
+			}
+			if embeddings != "" {
+				if o.Vectors, err = text.LoadGloVe(embeddings, nil); err != nil {
+					return err
+				}
 			}
 			var r io.Reader = cmd.InOrStdin()
 			if input != "-" {
@@ -92,6 +102,7 @@ before the classification head). With --json: one object per line,
 	}
 	cmd.Flags().StringVar(&dir, "model", "", "model folder (config.json, model.safetensors, tokenizer files)")
 	cmd.Flags().StringVar(&input, "input", "", "text file, one text (or tab-separated pair) per line; - for stdin")
+	cmd.Flags().StringVar(&embeddings, "embeddings", "", "GloVe file whose words of the input a glove_input folder takes as whole tokens (default: the embedded TREC subset)")
 	cmd.Flags().IntVar(&o.MaxLen, "max-len", 128, "token limit, special tokens included")
 	cmd.Flags().BoolVar(&o.Pad, "pad", false, "pad every sequence to --max-len (mask 0 on padding)")
 	cmd.Flags().BoolVar(&o.JSON, "json", false, "print one JSON object per line")

@@ -65,3 +65,30 @@ func TestEncodeLines(t *testing.T) {
 		t.Fatalf("text output %q (%v)", text.String(), err)
 	}
 }
+
+// TestEncodeLinesGloVeWords: deni-bert-mini (glove_input) takes the input's
+// GloVe words as whole tokens, as fine-tuning does with a dataset's words.
+func TestEncodeLinesGloVeWords(t *testing.T) {
+	f, err := OpenModelFolder(DeniBertMini)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := f.EncodeLines(strings.NewReader("When did Mussolini invade Ethiopia ?\n"), &out, EncodeOptions{MaxLen: 32}); err != nil {
+		t.Fatal(err)
+	}
+	if s := out.String(); !strings.HasPrefix(s, "# ") || strings.HasPrefix(s, "# 0 ") || !strings.Contains(s, " mussolini ") {
+		t.Fatalf("output %q", s)
+	}
+	var js bytes.Buffer
+	if err := f.EncodeLines(strings.NewReader("Mussolini\n"), &js, EncodeOptions{MaxLen: 32, JSON: true}); err != nil {
+		t.Fatal(err)
+	}
+	var r EncodeRecord
+	if err := json.Unmarshal(js.Bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.IDs) != 3 || r.IDs[1] < int32(f.Config.VocabSize) {
+		t.Fatalf("Mussolini -> %v (vocabulary %d)", r.IDs, f.Config.VocabSize)
+	}
+}
