@@ -51,7 +51,7 @@ type RunRow struct {
 	OptimizerSteps  int64   `parquet:"optimizer_steps"` // summed over all models: the paper's cost unit
 	ForwardSamples  int64   `parquet:"forward_samples"` // training forward passes, in samples
 	BackwardSamples int64   `parquet:"backward_samples"`
-	TrainFLOPs      float64 `parquet:"train_flops"`      // analytic, from the model's shapes
+	TrainFLOPs      float64 `parquet:"train_flops"`      // analytic, from the model's shapes and what trains (nn.BERT.TrainFLOPs)
 	InferencePasses int64   `parquet:"inference_passes"` // test samples × models evaluated
 	FinalLoss       float64 `parquet:"final_loss"`       // mean training loss of the main model's last epoch
 

@@ -93,6 +93,9 @@ func (b *encoder) Logits(s *strategy.Batch, out []float32) {
 // nn.BERT.ForwardFLOPs and nn.ALBERT.ForwardFLOPs).
 func (b *encoder) ForwardFLOPs(t int) float64 { return b.m.ForwardFLOPs(t) }
 
+// TrainFLOPs is the classifier's analytic training cost (nn.BERT.TrainFLOPs).
+func (b *encoder) TrainFLOPs(t int) float64 { return b.m.TrainFLOPs(t) }
+
 // mixoutOp computes the mixed head weight W' = T + m⊙(W−T)/(1−p), with one
 // Bernoulli(1−p) keep-mask entry per input feature shared by every output row
 // (Lee et al.'s MixLinear), and sends W' 's gradient back to W.

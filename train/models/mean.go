@@ -102,3 +102,6 @@ func (m *mean) ForwardFLOPs(t int) float64 {
 	h, c := float64(m.emb.Shape[1]), float64(m.w.Shape[0])
 	return float64(t)*h + 2*h*c
 }
+
+// TrainFLOPs: forward and a backward of twice its cost.
+func (m *mean) TrainFLOPs(t int) float64 { return 3 * m.ForwardFLOPs(t) }

@@ -30,6 +30,9 @@ type Classifier interface {
 	// ForwardFLOPs is the analytic cost of one sample's forward pass of t
 	// tokens (multiply-adds count 2).
 	ForwardFLOPs(t int) float64
+	// TrainFLOPs is the analytic cost of one sample's training pass,
+	// forward and backward (see BERT.TrainFLOPs).
+	TrainFLOPs(t int) float64
 }
 
 var (
@@ -242,6 +245,21 @@ func (m *ALBERT) ForwardFLOPs(t int) float64 {
 	tt := float64(t)
 	perToken := 2*e*h + l*2*(4*h*h+2*h*i+2*tt*h)
 	return tt*perToken + 2*h*h + 2*h*float64(c.NumLabels)
+}
+
+// TrainFLOPs: as BERT.TrainFLOPs; a shared layer's frozen weights save
+// their gradient at each of its applications.
+func (m *ALBERT) TrainFLOPs(t int) float64 {
+	tt := float64(t)
+	f := 3*m.ForwardFLOPs(t) - frozenWeightFLOPs(tt, &m.MapIn) - frozenWeightFLOPs(1, &m.Pooler, &m.Head.Output)
+	apps := float64(m.Cfg.NumHiddenLayers / len(m.Groups))
+	for _, group := range m.Groups {
+		for i := range group {
+			l := &group[i]
+			f -= apps * frozenWeightFLOPs(tt, &l.Attention.Query, &l.Attention.Key, &l.Attention.Value, &l.AttnOutput, &l.FFN.Intermediate, &l.FFN.Output)
+		}
+	}
+	return f
 }
 
 func checkLabels(labels []int32, n, classes int) error {

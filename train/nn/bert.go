@@ -129,6 +129,36 @@ func (m *BERT) ForwardFLOPs(t int) float64 {
 	return 2*tt*perToken + 2*h*h + 2*h*float64(c.NumLabels)
 }
 
+// TrainFLOPs counts one sample's forward and backward pass of t tokens:
+// backward costs twice the forward (the gradients of both operands of
+// every product), except that a frozen weight matrix gets no gradient, so
+// its product costs the forward once more (its input's gradient) instead
+// of twice. Full fine-tuning: 3 × ForwardFLOPs; a frozen backbone (PEFT)
+// saves one forward of every dense layer. (The embeddings' lookups and the
+// input gradient of the lowest frozen layer are not counted apart.)
+func (m *BERT) TrainFLOPs(t int) float64 {
+	tt := float64(t)
+	f := 3*m.ForwardFLOPs(t) - frozenWeightFLOPs(1, &m.Pooler.Dense, &m.Head.Output)
+	for i := range m.Encoder.Layers {
+		l := &m.Encoder.Layers[i]
+		f -= frozenWeightFLOPs(tt, &l.Attention.Query, &l.Attention.Key, &l.Attention.Value, &l.AttnOutput, &l.FFN.Intermediate, &l.FFN.Output)
+	}
+	return f
+}
+
+// frozenWeightFLOPs is the forward cost of the products with the frozen
+// weight matrices among ls, each applied to rows inputs: what their
+// weights' gradients would have cost.
+func frozenWeightFLOPs(rows float64, ls ...*Linear) float64 {
+	f := 0.0
+	for _, l := range ls {
+		if !l.Weight.Trainable {
+			f += 2 * rows * float64(l.Weight.Len())
+		}
+	}
+	return f
+}
+
 // LossAndGrad runs forward, mean cross-entropy and backward on the model's
 // training workspace; gradients accumulate into the trainable parameters.
 func (m *BERT) LossAndGrad(b Batch, labels []int32, dropout *rand.Rand) (float32, error) {

@@ -421,3 +421,26 @@ func TestSteadyStateAllocs(t *testing.T) {
 		t.Errorf("10,000 steps allocated %d bytes", d)
 	}
 }
+
+// TestTrainFLOPs: 3 × forward when everything trains; freezing the encoder
+// and pooler saves one forward of each of their weight products.
+func TestTrainFLOPs(t *testing.T) {
+	m, err := NewBERT(tinyConfig(), seeds.New(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const tokens = 5
+	if got, want := m.TrainFLOPs(tokens), 3*m.ForwardFLOPs(tokens); got != want {
+		t.Fatalf("all trainable: %g, want %g", got, want)
+	}
+	for _, p := range m.Params() {
+		if !strings.HasPrefix(p.Name, "output.") {
+			p.SetTrainable(false)
+		}
+	}
+	h, i := 8.0, 12.0 // 2 layers
+	want := 3*m.ForwardFLOPs(tokens) - 2*tokens*2*(4*h*h+2*h*i) - 2*h*h
+	if got := m.TrainFLOPs(tokens); got != want {
+		t.Fatalf("head only: %g, want %g", got, want)
+	}
+}

@@ -337,6 +337,13 @@ func (m *Model) ForwardFLOPs(t int) float64 {
 	return f
 }
 
+// TrainFLOPs is the backbone's training cost (its frozen weight matrices
+// get no gradient; nn.BERT.TrainFLOPs) plus 3 × the method's forward cost:
+// every module of the method trains.
+func (m *Model) TrainFLOPs(t int) float64 {
+	return m.base.TrainFLOPs(t) + 3*(m.ForwardFLOPs(t)-m.base.ForwardFLOPs(t))
+}
+
 // Pooled records the backbone with the method's modules on g.
 func (m *Model) Pooled(g *tensor.Graph, b nn.Batch, train bool, rng *rand.Rand) *tensor.Tensor {
 	m.st.begin(g)

@@ -555,3 +555,31 @@ func TestApplyErrors(t *testing.T) {
 		t.Error("rank 0")
 	}
 }
+
+// TestTrainFLOPs: a tuned model's training pass costs 3 × its forward pass
+// less one forward of every frozen weight matrix (no weight gradient):
+// every dense weight of the layers (ALBERT's shared layer at each of its 2
+// applications, and its embedding mapping) and the pooler except RoBERTa's.
+func TestTrainFLOPs(t *testing.T) {
+	const tokens = 10
+	h, i, l := 16.0, 24.0, 2.0
+	for _, family := range families {
+		base := newTiny(t, family)
+		if got, want := base.TrainFLOPs(tokens), 3*base.ForwardFLOPs(tokens); got != want {
+			t.Fatalf("%s fully trained: %g, want %g", family, got, want)
+		}
+		frozen := 2 * tokens * l * (4*h*h + 2*h*i)
+		switch family {
+		case "bert":
+			frozen += 2 * h * h
+		case "albert":
+			frozen += 2*tokens*8*h + 2*h*h
+		}
+		for _, method := range []string{LoRA, IA3, UniPELT} {
+			m := mustApply(t, newTiny(t, family), smallConfig(method), seeds.New(2))
+			if got, want := m.TrainFLOPs(tokens), 3*m.ForwardFLOPs(tokens)-frozen; got != want {
+				t.Errorf("%s %s: %g, want %g", family, method, got, want)
+			}
+		}
+	}
+}

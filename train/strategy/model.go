@@ -57,6 +57,10 @@ type Model interface {
 	// ForwardFLOPs is the analytic cost of one forward pass of one sample
 	// of t tokens (multiply-adds count 2).
 	ForwardFLOPs(t int) float64
+	// TrainFLOPs is the analytic cost of one training pass (forward and
+	// backward) of one sample of t tokens: 3 × ForwardFLOPs when every
+	// parameter trains, less when frozen weights skip their gradients.
+	TrainFLOPs(t int) float64
 }
 
 // NewModel builds a fresh model; new (not pre-trained) weights come from init.

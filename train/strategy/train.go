@@ -440,7 +440,7 @@ func (r *run) trainStep(step, epoch int, opts StepOptions) {
 			phase = "final"
 		}
 	}
-	flops := 3 * r.main.m.ForwardFLOPs(r.batch.T) * float64(r.batch.B)
+	flops := r.main.m.TrainFLOPs(r.batch.T) * float64(r.batch.B)
 	for i, t := range models {
 		l := lr
 		if t.constLR {
