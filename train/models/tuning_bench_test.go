@@ -16,6 +16,7 @@ func benchTuningStep(b *testing.B, m strategy.Model, t int, vocab int32) {
 	benchStep(b, m, t, func(i int) int32 { return 4 + int32(i*37)%(vocab-4) }, 1e-4)
 	tr, _ := peft.Count(m.Params())
 	b.ReportMetric(float64(tr), "trainable")
+	b.ReportMetric(8*m.TrainFLOPs(t)/1e6, "MFLOP/step")
 }
 
 // BenchmarkGloveMiniTuning times a training step of the default model at
@@ -33,6 +34,26 @@ func BenchmarkGloveMiniTuning(b *testing.B) {
 				b.Fatal(err)
 			}
 			benchTuningStep(b, m, 12, 9000)
+		})
+	}
+}
+
+// BenchmarkDeniBertMiniTuning: the shipped pre-trained default (4 layers,
+// hidden 128, 25,224 tokens) at TREC's shapes (batch 8, 16 tokens).
+//
+//	OPENBLAS_NUM_THREADS=1 go test -tags openblas -run '^$' -bench DeniBertMiniTuning ./train/models/
+func BenchmarkDeniBertMiniTuning(b *testing.B) {
+	f, err := New(DeniBertMini, []string{"what is the capital of france ?"}, Options{Classes: 6, MaxLen: 64, HeadDropout: 0.3})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, method := range Tunings {
+		b.Run(method, func(b *testing.B) {
+			m, err := f.NewTunedModel(method, seeds.New(1))
+			if err != nil {
+				b.Fatal(err)
+			}
+			benchTuningStep(b, m, 16, int32(f.Config.VocabSize))
 		})
 	}
 }
