@@ -41,8 +41,9 @@ type fixtureGroup struct {
 	// seedsOf overrides the seeds of run i (default: the paper's protocol,
 	// data_split and label_choice fixed, the rest varying).
 	seedsOf    func(i int) seeds.Set
-	version    string // deni_version; "" = "test"
-	modelFiles string // the run config's model_files; "" = none
+	version    string              // deni_version; "" = "test"
+	modelFiles string              // the run config's model_files; "" = none
+	lrOf       func(i int) float64 // the lr of run i; nil = 0
 }
 
 // The values of the main fixture. scipy reference values below were
@@ -101,6 +102,9 @@ func writeFixture(t *testing.T, dir string, groups []fixtureGroup) {
 			}
 			if g.version != "" {
 				row.DeniVersion = g.version
+			}
+			if g.lrOf != nil {
+				row.LR = g.lrOf(i)
 			}
 			if g.modelFiles != "" {
 				row.Config = `{"model":"glove-mini","model_files":"` + g.modelFiles + `"}`
@@ -518,6 +522,21 @@ func TestAggregateNotesMixedBuilds(t *testing.T) {
 		t.Fatal(err)
 	}
 	if want := "warning: the runs of model glove-mini used 2 different model folders"; !strings.Contains(buf.String(), want) {
+		t.Errorf("output lacks %q:\n%s", want, buf.String())
+	}
+	if strings.Contains(buf.String(), "learning rates") {
+		t.Errorf("one learning rate reported as several:\n%s", buf.String())
+	}
+	// Runs of one summary row with different learning rates are flagged.
+	dir = t.TempDir()
+	mixed := mainFixture[0]
+	mixed.lrOf = func(i int) float64 { return []float64{1e-3, 3e-3}[i%2] }
+	writeFixture(t, dir, []fixtureGroup{mixed, mainFixture[1]})
+	buf.Reset()
+	if err := Aggregate(context.Background(), dir, &buf); err != nil {
+		t.Fatal(err)
+	}
+	if want := "warning: the runs of sst2 / glove-mini / full / default / none used learning rates 0.001, 0.003"; !strings.Contains(buf.String(), want) {
 		t.Errorf("output lacks %q:\n%s", want, buf.String())
 	}
 }

@@ -315,6 +315,30 @@ func provenanceNotes(ctx context.Context, d *DB, w io.Writer) error {
 		}
 		fmt.Fprintf(w, "warning: the runs of model %s used %d different model folders (model_files); its rows above mix them: move one set of runs to another results folder\n", model, n)
 	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return mixedLRNotes(ctx, d, w)
+}
+
+// mixedLRNotes warns about summary rows whose runs used different learning
+// rates: results kept from before a model's default changed (the run ID
+// holds the resolved rate, so the new default made new runs beside them).
+func mixedLRNotes(ctx context.Context, d *DB, w io.Writer) error {
+	rows, err := d.conn.QueryContext(ctx, `SELECT concat_ws(' / ', dataset, model, tuning, strategy, augment),
+		string_agg(DISTINCT lr::VARCHAR, ', ' ORDER BY lr::VARCHAR) FROM runs WHERE status = 'done'
+		GROUP BY dataset, model, tuning, strategy, augment HAVING count(DISTINCT lr) > 1 ORDER BY 1`)
+	if err != nil {
+		return fmt.Errorf("learning rates: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var group, lrs string
+		if err := rows.Scan(&group, &lrs); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "warning: the runs of %s used learning rates %s; its row above mixes them: move one set of runs to another results folder\n", group, lrs)
+	}
 	return rows.Err()
 }
 

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -82,6 +84,12 @@ func (x *Executor) Execute(ctx context.Context, runs []Run) (Summary, error) {
 		return sum, err
 	} else if n > 0 {
 		log.Info("removed temporary files left by a killed process", "files", n)
+	}
+
+	if n, err := x.adoptLegacy(log, runs); err != nil {
+		return sum, err
+	} else if n > 0 {
+		log.Info("adopted results made before run IDs held the default learning rate", "runs", n)
 	}
 
 	var todo []Run
@@ -250,6 +258,65 @@ func (x *Executor) one(ctx context.Context, log *slog.Logger, r Run) (outcome, e
 		return outFailed, nil
 	}
 	return outCompleted, nil
+}
+
+// adoptLegacy moves the results that runs have under their LegacyID (made
+// before the plan wrote the resolved default learning rate into run
+// configurations) to their ID when their learning rate is the run's, and
+// returns how many it moved. A legacy result with another learning rate
+// (the default has changed since) keeps its ID, with a warning, and the run
+// is made anew; an unreadable or failed one is removed, as for any run.
+// Runs another process holds are left to it.
+func (x *Executor) adoptLegacy(log *slog.Logger, runs []Run) (int, error) {
+	n := 0
+	for _, r := range runs {
+		if r.LegacyID == "" {
+			continue
+		}
+		if _, err := os.Lstat(x.Store.Path(TableRuns, r.LegacyID)); err != nil {
+			continue
+		}
+		adopted, err := x.adoptOne(log, r)
+		if err != nil {
+			return n, fmt.Errorf("adopting the result of run %s: %w", r.LegacyID, err)
+		}
+		if adopted {
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (x *Executor) adoptOne(log *slog.Logger, r Run) (bool, error) {
+	lock, ok, err := x.Store.TryLock(r.ID)
+	if err != nil || !ok {
+		return false, err
+	}
+	defer lock.Unlock()
+	legacy, ok, err := x.Store.TryLock(r.LegacyID)
+	if err != nil || !ok {
+		return false, err
+	}
+	defer legacy.Unlock()
+	if _, err := os.Lstat(x.Store.Path(TableRuns, r.LegacyID)); errors.Is(err, fs.ErrNotExist) {
+		return false, nil // adopted by another process meanwhile
+	}
+	old, err := x.Store.ReadRun(r.LegacyID)
+	switch {
+	case err != nil:
+		log.Warn("removing an unreadable result", "id", r.LegacyID, "err", err)
+		return false, x.Store.RemoveRun(r.LegacyID)
+	case Status(old.Status) == StatusFailed:
+		return false, x.Store.RemoveRun(r.LegacyID) // retried under the new ID
+	case old.LR != r.Train.LR:
+		log.Warn("a result made with another default learning rate keeps its old ID and the run is made anew; move the old result aside",
+			"old_id", r.LegacyID, "old_lr", old.LR, "id", r.ID, "lr", r.Train.LR)
+		return false, nil
+	}
+	if st, _ := x.Store.Status(r.ID); st == StatusDone {
+		return false, x.Store.RemoveRun(r.LegacyID) // the copy an interrupted adoption left
+	}
+	return true, x.Store.Adopt(r.LegacyID, r.ID, r.CanonicalConfig())
 }
 
 // runCost is what the executor measures around a runner call.

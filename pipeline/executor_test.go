@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -88,8 +89,9 @@ func (f *fakeRunner) count(id string) int {
 
 func fakeResult(r Run) *Result {
 	s := r.Seeds.ModelInit
+	// With train.lr unset the runner uses "the model's default", as the train stage does.
 	res := &Result{Run: RunRow{MacroF1: float64(s%1000) / 1000, Accuracy: float64(s%997) / 997, Classes: 6,
-		NTrain: 48, NTest: 5, Members: 1, Steps: 6, OptimizerSteps: 6, BLAS: "fake"}}
+		NTrain: 48, NTest: 5, Members: 1, Steps: 6, OptimizerSteps: 6, BLAS: "fake", LR: cmp.Or(r.Train.LR, 1e-3)}}
 	for i := range 5 {
 		res.Predictions = append(res.Predictions, PredictionRow{Sample: int32(i), SampleID: fmt.Sprint("s", i),
 			Label: int32(i % 6), Pred: int32((uint64(i) + s) % 6), Logits: []float32{float32(s%7) / 7, 0.5},
@@ -637,5 +639,81 @@ func TestKillAndResume(t *testing.T) {
 			}
 			checkDone(t, s, runs)
 		})
+	}
+}
+
+// TestAdoptLegacyResults: results made before run IDs held the resolved
+// default learning rate are adopted by the runs they belong to (same
+// learning rate) and kept, not counted as done, when the default changed.
+func TestAdoptLegacyResults(t *testing.T) {
+	defer func(f func(string, string) float64) { DefaultLR = f }(DefaultLR)
+	withDefault := func(lr float64) []Run {
+		DefaultLR = func(string, string) float64 { return lr }
+		return execRuns(t)
+	}
+	dir := t.TempDir()
+	DefaultLR = nil
+	legacy := execRuns(t)
+	x := newExec(dir, &fakeRunner{fail: map[int]string{7: "error"}})
+	mustExecute(t, x, legacy)
+
+	runs := withDefault(1e-3)
+	for i, r := range runs {
+		if r.LegacyID != legacy[i].ID || r.ID == r.LegacyID || r.Train.LR != 1e-3 {
+			t.Fatalf("run %d: id %s legacy %s (was %s), lr %g", i, r.ID, r.LegacyID, legacy[i].ID, r.Train.LR)
+		}
+		if st, err := x.Store.RunStatus(r); err != nil || (st == StatusDone) == (i == 7) {
+			t.Fatalf("run %d: status %s %v before adoption", i, st, err)
+		}
+	}
+	// Run 0 as an adoption killed between its commit and the removal of the
+	// old files leaves it: committed under both IDs.
+	copy0 := fakeResult(runs[0])
+	copy0.Run.RunID, copy0.Run.Status, copy0.Run.Config, copy0.Run.DeniVersion = runs[0].ID, string(StatusDone), runs[0].CanonicalConfig(), "test"
+	if err := x.Store.Commit(copy0); err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeRunner{}
+	x.Runner = f
+	if sum := mustExecute(t, x, runs); sum.Done != len(runs)-1 || f.total() != 1 || f.count(runs[7].ID) != 1 {
+		t.Fatalf("summary %+v, %d runner calls: only the failed run should run", sum, f.total())
+	}
+	checkDone(t, x.Store, runs)
+	for i, r := range runs {
+		row, _ := x.Store.ReadRun(r.ID)
+		if row.Config != r.CanonicalConfig() || row.LR != 1e-3 || (i != 7 && row.DeniVersion != "test") {
+			t.Fatalf("run %d: config %s lr %g", i, row.Config, row.LR)
+		}
+		for _, table := range []string{TableRuns, TablePredictions, TableSteps, TableEvents} {
+			if _, err := os.Lstat(x.Store.Path(table, r.LegacyID)); !errors.Is(err, fs.ErrNotExist) {
+				t.Fatalf("run %d: %s under the legacy ID still there (%v)", i, table, err)
+			}
+		}
+	}
+	// A changed default: new runs; the results of the old default stay.
+	changed := withDefault(2e-3)
+	f = &fakeRunner{}
+	x.Runner = f
+	if mustExecute(t, x, changed); f.total() != len(runs) {
+		t.Fatalf("%d of %d runs made with the changed default", f.total(), len(runs))
+	}
+	checkDone(t, x.Store, runs)
+
+	// Legacy results of another learning rate are not adopted and stay.
+	dir2 := t.TempDir()
+	DefaultLR = nil
+	x2 := newExec(dir2, &fakeRunner{})
+	mustExecute(t, x2, execRuns(t))
+	stale := withDefault(2e-3)
+	if st, _ := x2.Store.RunStatus(stale[0]); st != StatusPending {
+		t.Fatalf("a result made with lr 1e-3 counts as %s for lr 2e-3", st)
+	}
+	f = &fakeRunner{}
+	x2.Runner = f
+	if mustExecute(t, x2, stale); f.total() != len(stale) {
+		t.Fatalf("%d of %d runs made", f.total(), len(stale))
+	}
+	if _, err := x2.Store.ReadRun(stale[0].LegacyID); err != nil {
+		t.Fatalf("the legacy result was removed: %v", err)
 	}
 }

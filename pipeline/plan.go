@@ -13,7 +13,11 @@ import (
 
 // Run is one fine-tuning run: a configuration and the seeds of one run index.
 type Run struct {
-	ID         string      `json:"-"`
+	ID string `json:"-"`
+	// LegacyID is the ID the run had before the plan put the resolved
+	// default learning rate into its configuration (train.lr unset): a
+	// result under it with that learning rate is this run's (Store.Adopt).
+	LegacyID   string      `json:"-"`
 	Experiment string      `json:"-"`
 	Position   int         `json:"-"` // place in the plan's order (sharding)
 	Dataset    DatasetSpec `json:"dataset"`
@@ -72,6 +76,13 @@ func (r Run) CanonicalConfig() string {
 // models that are part of the code.
 var ModelFilesID func(model string) string
 
+// DefaultLR, when set (the stages package sets it to models.DefaultLR),
+// gives the learning rate of a model and tuning method when train.lr is
+// unset; 0 when unknown. The plan writes it into the run's training
+// settings, so a changed default makes new runs rather than counting old
+// ones as done.
+var DefaultLR func(model, tuning string) float64
+
 // Plan expands the experiment into its runs, in a fixed order: datasets ×
 // models × tuning × strategies × augmentation × run index.
 func Plan(e *Experiment) []Run {
@@ -92,8 +103,13 @@ func Plan(e *Experiment) []Run {
 								MaxLen: e.Train.MaxLenFor(d.Name),
 							}
 							r.Train.MaxLen = nil // resolved into MaxLen
-							sum := sha256.Sum256([]byte(r.CanonicalConfig()))
-							r.ID = hex.EncodeToString(sum[:8])
+							if r.Train.LR == 0 && DefaultLR != nil {
+								if lr := DefaultLR(model, tuning); lr > 0 {
+									r.LegacyID = r.hash()
+									r.Train.LR = lr
+								}
+							}
+							r.ID = r.hash()
 							r.Position = len(runs)
 							runs = append(runs, r)
 						}
@@ -103,6 +119,11 @@ func Plan(e *Experiment) []Run {
 		}
 	}
 	return runs
+}
+
+func (r Run) hash() string {
+	sum := sha256.Sum256([]byte(r.CanonicalConfig()))
+	return hex.EncodeToString(sum[:8])
 }
 
 func modelFiles(model string) string {

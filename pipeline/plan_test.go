@@ -44,6 +44,23 @@ func TestPlanStableIDsAndSeeds(t *testing.T) {
 		}
 	}
 	ModelFilesID = nil
+	// The resolved default learning rate is part of the ID; an explicit
+	// train.lr equal to it gives the same run.
+	defer func(f func(string, string) float64) { DefaultLR = f }(DefaultLR)
+	lr := e.Train.LR
+	e.Train.LR = 0
+	unset := Plan(e)[0]
+	DefaultLR = func(model, tuning string) float64 { return 1e-3 }
+	withDefault := Plan(e)[0]
+	if withDefault.ID == unset.ID || withDefault.LegacyID != unset.ID || withDefault.Train.LR != 1e-3 {
+		t.Errorf("default lr: id %s legacy %s (unset %s) lr %g", withDefault.ID, withDefault.LegacyID, unset.ID, withDefault.Train.LR)
+	}
+	e.Train.LR = 1e-3
+	if explicit := Plan(e)[0]; explicit.ID != withDefault.ID || explicit.LegacyID != "" {
+		t.Errorf("explicit lr: id %s legacy %q, want %s", explicit.ID, explicit.LegacyID, withDefault.ID)
+	}
+	e.Train.LR = lr
+	DefaultLR = nil
 	// A change of the root seed changes every ID.
 	e.Seeds.Root++
 	if Plan(e)[0].ID == runs[0].ID {

@@ -175,6 +175,54 @@ func (s *Store) Commit(res *Result) error {
 	return writeParquet(s.Path(TableRuns, id), []RunRow{res.Run})
 }
 
+// RunStatus is Status for a planned run, counting a done result under its
+// LegacyID with the run's learning rate as done (the executor adopts it).
+func (s *Store) RunStatus(r Run) (Status, error) {
+	st, err := s.Status(r.ID)
+	if st != StatusPending || err != nil || r.LegacyID == "" {
+		return st, err
+	}
+	if _, err := os.Lstat(s.Path(TableRuns, r.LegacyID)); err != nil {
+		return st, nil
+	}
+	if old, err := s.ReadRun(r.LegacyID); err == nil && Status(old.Status) == StatusDone && old.LR == r.Train.LR {
+		return StatusDone, nil
+	}
+	return st, nil
+}
+
+// Adopt moves the committed result of run from to run to: every table's
+// run_id becomes to and the runs row's config becomes config; nothing else
+// changes. The result is committed under to before from is removed, so a
+// crash in between leaves a copy under both IDs, never none. The caller
+// holds both runs' locks.
+func (s *Store) Adopt(from, to, config string) error {
+	row, err := s.ReadRun(from)
+	if err != nil {
+		return err
+	}
+	res := &Result{Run: row}
+	if Status(row.Status) == StatusDone {
+		if res.Predictions, err = parquet.ReadFile[PredictionRow](s.Path(TablePredictions, from)); err != nil {
+			return fmt.Errorf("run %s: %w", from, err)
+		}
+		if res.Steps, err = parquet.ReadFile[StepRow](s.Path(TableSteps, from)); err != nil {
+			return fmt.Errorf("run %s: %w", from, err)
+		}
+		if res.Events, err = parquet.ReadFile[EventRow](s.Path(TableEvents, from)); err != nil {
+			return fmt.Errorf("run %s: %w", from, err)
+		}
+	}
+	res.Run.RunID, res.Run.Config = to, config
+	if err := s.Commit(res); err != nil {
+		return fmt.Errorf("run %s: %w", to, err)
+	}
+	if err := atomicfile.SyncDir(filepath.Join(s.dir, TableRuns)); err != nil {
+		return err
+	}
+	return s.RemoveRun(from)
+}
+
 // RemoveRun deletes every file of run id, the runs file first. The caller
 // holds the run's lock.
 func (s *Store) RemoveRun(id string) error {

@@ -14,8 +14,12 @@ import (
 	"github.com/deni-project/deni/train/schedule"
 )
 
-// A model folder's files are part of its runs' identity.
-func init() { pipeline.ModelFilesID = models.WeightsID }
+// A model folder's files and a run's default learning rate are part of its
+// run ID.
+func init() {
+	pipeline.ModelFilesID = models.WeightsID
+	pipeline.DefaultLR = models.DefaultLR
+}
 
 // Load reads an experiment file and validates it against what this build
 // knows (datasets, models, custom dataset declarations). dataDir, when not

@@ -102,7 +102,7 @@ func printPlan(cmd *cobra.Command, store *pipeline.Store, runs []pipeline.Run, a
 	entries := make([]planEntry, len(runs))
 	count := map[pipeline.Status]int{}
 	for i, r := range runs {
-		st, _ := store.Status(r.ID) // unreadable results count as pending
+		st, _ := store.RunStatus(r) // unreadable results count as pending
 		count[st]++
 		entries[i] = planEntry{ID: r.ID, Dataset: r.Dataset.Name, Model: r.Model, Tuning: r.Tuning,
 			Strategy: r.Strategy.Label, Augment: r.Augment.Label(), RunIndex: r.Index, Status: st, Seeds: r.Seeds}

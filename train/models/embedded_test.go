@@ -227,6 +227,7 @@ func TestDeniBertMiniEmbedded(t *testing.T) {
 			t.Errorf("%s: lr %g, want the measured %g", tuning, lr, DeniBertMiniLRs[tuning])
 		}
 	}
+	checkDefaultLR(t, fac, DeniBertMini)
 	if got := fac.Encode("What is the capital of Peru?", 16); len(got) != 9 || slices.Contains(got, 1) {
 		t.Errorf("encode: %v (want [CLS] what is the capital of peru ? [SEP], no [UNK])", got)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/deni-project/deni/train/checkpoint"
 	"github.com/deni-project/deni/train/nn"
 	"github.com/deni-project/deni/train/optim"
+	"github.com/deni-project/deni/train/peft"
 	"github.com/deni-project/deni/train/schedule"
 	"github.com/deni-project/deni/train/strategy"
 	"github.com/deni-project/deni/train/tensor"
@@ -155,6 +156,10 @@ func TestFolderTrainsEndToEnd(t *testing.T) {
 			}
 			if f.DefaultLR != PaperLR || f.Config.ModelType != mt {
 				t.Fatalf("factory %+v", f.Config)
+			}
+			checkDefaultLR(t, f, dir)
+			if got := DefaultLR(dir, peft.LoRA); got != PaperLRs[peft.LoRA][mt] {
+				t.Errorf("LoRA default lr %g, want the paper's %g for %s", got, PaperLRs[peft.LoRA][mt], mt)
 			}
 			ids := f.Encode("What is the capital of France?", 16)
 			cls, sep := int32(2), int32(3)

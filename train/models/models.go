@@ -167,7 +167,7 @@ func New(name string, texts []string, o Options) (*Factory, error) {
 	vocab := text.BuildVocab(texts, text.VocabOptions{Known: vecs.Has, KeepUnknown: 2})
 	table, missing := vecs.Table(vocab)
 	f := &Factory{
-		Name: name, Vocab: vocab, DefaultLR: 1e-3, table: table, missing: map[int32]bool{},
+		Name: name, Vocab: vocab, DefaultLR: codeModelLR, table: table, missing: map[int32]bool{},
 		Config: nn.Config{
 			VocabSize: vocab.Len(), HiddenSize: 100, NumHiddenLayers: 2, NumAttentionHeads: 4,
 			IntermediateSize: 400, HiddenAct: "gelu_new", HiddenDropoutProb: 0.1, AttentionProbsDropoutProb: 0.1,
@@ -180,7 +180,7 @@ func New(name string, texts []string, o Options) (*Factory, error) {
 		f.missing[id] = true
 	}
 	if name == GloveMean {
-		f.DefaultLR = 1e-2 // a linear classifier on fixed features takes larger steps
+		f.DefaultLR = gloveMeanLR
 	}
 	known, total := 0, 0
 	var toks []string

@@ -2,9 +2,13 @@ package models
 
 import (
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
+	"os"
 	"slices"
+	"sync"
 
+	"github.com/deni-project/deni/train/checkpoint"
 	"github.com/deni-project/deni/train/nn"
 	"github.com/deni-project/deni/train/peft"
 	"github.com/deni-project/deni/train/strategy"
@@ -83,23 +87,72 @@ func (f *Factory) ModelMaker(tuning string) strategy.NewModel {
 // paper's for a model folder (by its model_type), GloveMiniLRs for
 // glove-mini, DefaultLR otherwise.
 func (f *Factory) LR(tuning string) float64 {
+	modelType := ""
+	if f.folder != nil {
+		modelType = f.Config.ModelType
+	}
+	return lrFor(f.Name, f.folder != nil, modelType, tuning, f.DefaultLR)
+}
+
+// DefaultLR is the learning rate runs of model name with the tuning method
+// use when train.lr is unset (Factory.LR), found without loading the model
+// (a folder's config.json only): the plan puts it into the run's
+// configuration, so a changed default makes new runs. 0 when name is
+// neither a built-in model nor a readable model folder.
+func DefaultLR(name, tuning string) float64 {
+	key := name + "\x00" + tuning
+	if lr, ok := defaultLRs.Load(key); ok {
+		return lr.(float64)
+	}
+	lr := 0.0
+	if fsys, ok := embedded[name]; ok || IsFolder(name) {
+		if !ok {
+			fsys = os.DirFS(name)
+		}
+		if b, err := fs.ReadFile(fsys, checkpoint.ConfigFile); err == nil {
+			if cfg, err := nn.ParseConfig(b, 2, 0); err == nil {
+				lr = lrFor(name, true, cfg.ModelType, tuning, PaperLR)
+			}
+		}
+	} else if Known(name) {
+		fallback := codeModelLR
+		if name == GloveMean {
+			fallback = gloveMeanLR
+		}
+		lr = lrFor(name, false, "", tuning, fallback)
+	}
+	defaultLRs.Store(key, lr)
+	return lr
+}
+
+var defaultLRs sync.Map // name + "\x00" + tuning → float64
+
+// Learning rates of the models that are part of the code, for tuning
+// methods without an entry in their table.
+const (
+	codeModelLR = 1e-3
+	gloveMeanLR = 1e-2 // a linear classifier on fixed features takes larger steps
+)
+
+// lrFor is Factory.LR's rule, shared with DefaultLR.
+func lrFor(name string, folder bool, modelType, tuning string, fallback float64) float64 {
 	switch {
-	case f.Name == DeniBertMini:
+	case name == DeniBertMini:
 		if lr, ok := DeniBertMiniLRs[tuning]; ok {
 			return lr
 		}
-	case f.folder != nil:
-		family := f.Config.ModelType
+	case folder:
+		family := modelType
 		if family != "roberta" && family != "albert" {
 			family = "bert"
 		}
 		if lr, ok := PaperLRs[tuning][family]; ok {
 			return lr
 		}
-	case f.Name == GloveMini:
+	case name == GloveMini:
 		if lr, ok := GloveMiniLRs[tuning]; ok {
 			return lr
 		}
 	}
-	return f.DefaultLR
+	return fallback
 }

@@ -205,4 +205,25 @@ func TestTuningOnEveryEncoder(t *testing.T) {
 	if _, err := mean.NewTunedModel(peft.LoRA, seeds.New(1)); err == nil || !strings.Contains(err.Error(), "full") {
 		t.Fatalf("glove-mean with LoRA: %v", err)
 	}
+	mini, err := New(GloveMini, corpus, Options{Classes: 3, MaxLen: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []*Factory{mini, mean} {
+		checkDefaultLR(t, f, f.Name)
+	}
+	if lr := DefaultLR("no-such-model", peft.Full); lr != 0 {
+		t.Errorf("unknown model: default lr %g, want 0", lr)
+	}
+}
+
+// checkDefaultLR checks that DefaultLR, which the plan uses without loading
+// the model, gives the factory's learning rate for every tuning method.
+func checkDefaultLR(t *testing.T, f *Factory, name string) {
+	t.Helper()
+	for _, tuning := range Tunings {
+		if got, want := DefaultLR(name, tuning), f.LR(tuning); got != want || got == 0 {
+			t.Errorf("%s %s: DefaultLR %g, Factory.LR %g", name, tuning, got, want)
+		}
+	}
 }
