@@ -96,6 +96,17 @@ func (b *encoder) ForwardFLOPs(t int) float64 { return b.m.ForwardFLOPs(t) }
 // TrainFLOPs is the classifier's analytic training cost (nn.BERT.TrainFLOPs).
 func (b *encoder) TrainFLOPs(t int) float64 { return b.m.TrainFLOPs(t) }
 
+// HeadOnlyTrainFLOPs: TrainStep with BackboneFrozen records no tape before
+// the pooled output, so only the head's weights get gradients.
+func (b *encoder) HeadOnlyTrainFLOPs(t int) float64 {
+	w := b.m.ClassifierHead().Output.Weight
+	g := 0.0
+	if w.Trainable {
+		g = 2 * float64(w.Len())
+	}
+	return b.m.ForwardFLOPs(t) + g
+}
+
 // mixoutOp computes the mixed head weight W' = T + m⊙(W−T)/(1−p), with one
 // Bernoulli(1−p) keep-mask entry per input feature shared by every output row
 // (Lee et al.'s MixLinear), and sends W' 's gradient back to W.

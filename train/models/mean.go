@@ -105,3 +105,8 @@ func (m *mean) ForwardFLOPs(t int) float64 {
 
 // TrainFLOPs: forward and a backward of twice its cost.
 func (m *mean) TrainFLOPs(t int) float64 { return 3 * m.ForwardFLOPs(t) }
+
+// HeadOnlyTrainFLOPs: the forward pass and the head's weight gradient.
+func (m *mean) HeadOnlyTrainFLOPs(t int) float64 {
+	return m.ForwardFLOPs(t) + 2*float64(m.w.Len())
+}

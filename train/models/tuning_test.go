@@ -195,6 +195,13 @@ func TestTuningOnEveryEncoder(t *testing.T) {
 				if m.ForwardFLOPs(10) < ref.ForwardFLOPs(10) {
 					t.Fatal("a tuned model costs less than its backbone")
 				}
+				// An input-noise step trains the head alone: its forward pass
+				// plus the head weight's gradient (hidden × classes).
+				c, _ := Unwrap(m)
+				headW := 2 * float64(c.ClassifierHead().Output.Weight.Len())
+				if got, want := m.HeadOnlyTrainFLOPs(10), m.ForwardFLOPs(10)+headW; got != want || got >= m.TrainFLOPs(10) {
+					t.Fatalf("head-only step %g FLOPs, want %g (< %g)", got, want, m.TrainFLOPs(10))
+				}
 			})
 		}
 	}

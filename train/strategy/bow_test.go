@@ -50,6 +50,9 @@ func (m *bow) ForwardFLOPs(t int) float64 {
 	return float64(t*m.d + 2*m.c*m.d)
 }
 func (m *bow) TrainFLOPs(t int) float64 { return 3 * m.ForwardFLOPs(t) }
+func (m *bow) HeadOnlyTrainFLOPs(t int) float64 {
+	return m.ForwardFLOPs(t) + float64(2*m.c*m.d)
+}
 
 func (m *bow) Clone() Model {
 	cp := func(p *tensor.Param) *tensor.Param {

@@ -61,6 +61,10 @@ type Model interface {
 	// backward) of one sample of t tokens: 3 × ForwardFLOPs when every
 	// parameter trains, less when frozen weights skip their gradients.
 	TrainFLOPs(t int) float64
+	// HeadOnlyTrainFLOPs is the cost of one sample's training pass when only
+	// the head learns (StepOptions.BackboneFrozen): the forward pass and the
+	// head's weight gradients.
+	HeadOnlyTrainFLOPs(t int) float64
 }
 
 // NewModel builds a fresh model; new (not pre-trained) weights come from init.

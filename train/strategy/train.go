@@ -441,6 +441,10 @@ func (r *run) trainStep(step, epoch int, opts StepOptions) {
 		}
 	}
 	flops := r.main.m.TrainFLOPs(r.batch.T) * float64(r.batch.B)
+	mainFLOPs := flops // the main model's step may train its head only
+	if opts.BackboneFrozen {
+		mainFLOPs = r.main.m.HeadOnlyTrainFLOPs(r.batch.T) * float64(r.batch.B)
+	}
 	for i, t := range models {
 		l := lr
 		if t.constLR {
@@ -453,7 +457,7 @@ func (r *run) trainStep(step, epoch int, opts StepOptions) {
 	r.cost.OptimizerSteps += n
 	r.cost.ForwardSamples += n * int64(r.batch.B)
 	r.cost.BackwardSamples += n * int64(r.batch.B)
-	r.cost.TrainFLOPs += float64(n) * flops
+	r.cost.TrainFLOPs += mainFLOPs + float64(n-1)*flops
 	r.lastEpochLoss += float64(r.main.lastLoss)
 	r.lastEpochLossCount++
 }

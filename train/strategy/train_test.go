@@ -279,3 +279,32 @@ func TestSWAAndEMAEvaluateTheAverage(t *testing.T) {
 		}
 	}
 }
+
+// TestInputNoiseStepsCostTheHeadOnly: a step whose backbone gets no gradient
+// (input_noise, backbone_grad false) counts the forward pass and the head's
+// weight gradients, not a whole backward pass; every other step counts
+// TrainFLOPs.
+func TestInputNoiseStepsCostTheHeadOnly(t *testing.T) {
+	train, test := toyData(1000, 1), toyData(50, 2)
+	for i := range train {
+		train[i].IDs = train[i].IDs[:4] // every batch is 4 tokens long
+	}
+	m, _ := newBow(30, 8, 3)(rand.New(rand.NewPCG(1, 2)))
+	full, head := 8*m.TrainFLOPs(4), 8*m.HeadOnlyTrainFLOPs(4)
+	if head >= full {
+		t.Fatalf("head-only step %g FLOPs, full step %g", head, full)
+	}
+	for _, c := range []struct {
+		name         string
+		backboneGrad bool
+		frozenSteps  int
+	}{{schedule.Default, false, 0}, {schedule.InputNoise, false, 28}, {schedule.InputNoise, true, 0}} {
+		s := setup(t, c.name)
+		s.Strategy.BackboneGrad = c.backboneGrad
+		o := mustTrain(t, s, train, test)
+		want := float64(1250-c.frozenSteps)*full + float64(c.frozenSteps)*head
+		if o.Cost.TrainFLOPs != want {
+			t.Errorf("%s (backbone_grad %v): %g train FLOPs, want %g", c.name, c.backboneGrad, o.Cost.TrainFLOPs, want)
+		}
+	}
+}
