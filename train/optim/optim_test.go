@@ -515,3 +515,26 @@ func BenchmarkAdamStepIdleRows(b *testing.B) {
 		opt.Step(1e-3)
 	}
 }
+
+// TestAllZero: the bitwise scan agrees with x != 0 for every element, at
+// every length and position, for -0, denormals, NaN and infinities.
+func TestAllZero(t *testing.T) {
+	specials := []float32{float32(math.Copysign(0, -1)), math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32,
+		float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 1e-30, -2}
+	for n := 0; n <= 19; n++ {
+		g := make([]float32, n)
+		if !allZero(g) {
+			t.Fatalf("length %d: zeros reported nonzero", n)
+		}
+		for pos := range n {
+			for _, v := range specials {
+				g[pos] = v
+				want := v == 0
+				if got := allZero(g); got != want {
+					t.Fatalf("length %d, %g at %d: allZero %v, want %v", n, v, pos, got, want)
+				}
+				g[pos] = 0
+			}
+		}
+	}
+}
