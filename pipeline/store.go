@@ -214,11 +214,8 @@ func (s *Store) Adopt(from, to, config string) error {
 		}
 	}
 	res.Run.RunID, res.Run.Config = to, config
-	if err := s.Commit(res); err != nil {
+	if err := s.Commit(res); err != nil { // durable: atomicfile syncs the folder
 		return fmt.Errorf("run %s: %w", to, err)
-	}
-	if err := atomicfile.SyncDir(filepath.Join(s.dir, TableRuns)); err != nil {
-		return err
 	}
 	return s.RemoveRun(from)
 }

@@ -57,6 +57,18 @@ func RegisterEmbedded(name string, fsys fs.FS) {
 	Names = append(Names, name)
 }
 
+// folderFS is the files of the model folder called name: an embedded
+// folder, else a directory on disk with config.json; false for neither.
+func folderFS(name string) (fs.FS, bool) {
+	if fsys, ok := embedded[name]; ok {
+		return fsys, true
+	}
+	if IsFolder(name) {
+		return os.DirFS(name), true
+	}
+	return nil, false
+}
+
 // OpenModelFolder opens the model folder called name: an embedded folder
 // (RegisterEmbedded) or else a directory on disk.
 func OpenModelFolder(name string) (*Folder, error) {
@@ -246,12 +258,9 @@ func WeightsID(name string) string {
 	if id, ok := weightsIDs.Load(name); ok {
 		return id.(string)
 	}
-	fsys, ok := embedded[name]
+	fsys, ok := folderFS(name)
 	if !ok {
-		if !IsFolder(name) {
-			return ""
-		}
-		fsys = os.DirFS(name)
+		return ""
 	}
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"sync"
 
@@ -105,10 +104,7 @@ func DefaultLR(name, tuning string) float64 {
 		return lr.(float64)
 	}
 	lr := 0.0
-	if fsys, ok := embedded[name]; ok || IsFolder(name) {
-		if !ok {
-			fsys = os.DirFS(name)
-		}
+	if fsys, ok := folderFS(name); ok {
 		if b, err := fs.ReadFile(fsys, checkpoint.ConfigFile); err == nil {
 			if cfg, err := nn.ParseConfig(b, 2, 0); err == nil {
 				lr = lrFor(name, true, cfg.ModelType, tuning, PaperLR)
