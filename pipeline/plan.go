@@ -143,7 +143,8 @@ func baseName(path string) string {
 }
 
 // effectiveTrain applies, in increasing precedence, the augmentation's epochs
-// and the strategy's training overrides (best_practices: 20 epochs, AdamW).
+// and the strategy's training overrides (best_practices: 20 epochs, AdamW;
+// any strategy's lr).
 func effectiveTrain(t TrainSpec, st schedule.Params, aug AugmentSpec) TrainSpec {
 	if aug.Method != "none" {
 		t.Epochs = aug.Epochs
@@ -159,6 +160,9 @@ func effectiveTrain(t TrainSpec, st schedule.Params, aug AugmentSpec) TrainSpec 
 	}
 	if st.WeightDecay != nil {
 		t.WeightDecay = *st.WeightDecay
+	}
+	if st.LR > 0 {
+		t.LR = st.LR
 	}
 	return t
 }

@@ -1,6 +1,9 @@
 package pipeline
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func TestPlanStableIDsAndSeeds(t *testing.T) {
 	e, err := Parse("q.yaml", []byte(acceptanceSpec))
@@ -77,6 +80,43 @@ func TestPlanAppliesStrategyOverrides(t *testing.T) {
 	if runs[0].Train.Epochs != 10 || runs[1].Train.Epochs != 20 || runs[1].Train.Optimizer != "adamw" ||
 		runs[1].Train.Schedule != "linear_warmup" || runs[1].Train.WeightDecay != 0.01 || runs[1].MaxLen != 25 {
 		t.Fatalf("overrides: %+v / %+v", runs[0].Train, runs[1].Train)
+	}
+	e, err = Parse("lr.yaml", []byte("name: lr\ndatasets: [trec]\ntrain: {lr: 3e-4}\nruns: 1\n"+
+		"strategies: [deni, {name: deni, label: deni_slow, lr: 1e-4}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runs = Plan(e); runs[0].Train.LR != 3e-4 || runs[1].Train.LR != 1e-4 {
+		t.Fatalf("strategy lr override: %g / %g", runs[0].Train.LR, runs[1].Train.LR)
+	}
+}
+
+// TestReferenceChoicesKeepRunIDs: member_order and vote came after runs were
+// made; their reference values, set or not, leave run IDs as they were.
+func TestReferenceChoicesKeepRunIDs(t *testing.T) {
+	ids := func(strategy string) []string {
+		t.Helper()
+		e, err := Parse("c.yaml", []byte("name: c\ndatasets: [trec]\nruns: 1\nstrategies: ["+strategy+"]\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, r := range Plan(e) {
+			out = append(out, r.ID)
+		}
+		return out
+	}
+	ref := ids("deni")
+	if got := ids("{name: deni, member_order: shared, vote: majority}"); !slices.Equal(got, ref) {
+		t.Errorf("explicit reference values: %v, want %v", got, ref)
+	}
+	for _, s := range []string{"{name: deni, member_order: independent}", "{name: deni, vote: mean_probs}"} {
+		if got := ids(s); slices.Equal(got, ref) {
+			t.Errorf("%s has the reference's run ID", s)
+		}
+	}
+	if _, err := Parse("c.yaml", []byte("name: c\ndatasets: [trec]\nstrategies: [{name: default, vote: mean_probs}]\n")); err == nil {
+		t.Error("vote accepted for a single-model strategy")
 	}
 }
 

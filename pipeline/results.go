@@ -42,6 +42,13 @@ type RunRow struct {
 	NTest    int32   `parquet:"n_test"`
 	Members  int32   `parquet:"members"` // models that vote at test time
 
+	// Readouts of the same run under other rules (NULL in older results):
+	// the main model alone (for DENI, NI's result: DE never touches it) and
+	// both vote rules over every voter. macro_f1 is the strategy's own rule.
+	MainMacroF1      float64 `parquet:"main_macro_f1"`
+	MajorityMacroF1  float64 `parquet:"majority_macro_f1"`
+	MeanProbsMacroF1 float64 `parquet:"mean_probs_macro_f1"`
+
 	Epochs          int32   `parquet:"epochs"`
 	BatchSize       int32   `parquet:"batch_size"`
 	MaxLen          int32   `parquet:"max_len"`

@@ -409,10 +409,6 @@ type AugmentSummary struct {
 // different labelled samples) are kept per set.
 func AugmentRunZero(ctx context.Context, e *pipeline.Experiment, dir string, examples int) ([]AugmentSummary, error) {
 	stage := NewAugmentStage(dir, e.DataDir)
-	base := "."
-	if e.File != "" {
-		base = filepath.Dir(e.File)
-	}
 	runs := pipeline.Plan(e)
 	var out []AugmentSummary
 	for _, d := range e.Datasets {
@@ -433,24 +429,15 @@ func AugmentRunZero(ctx context.Context, e *pipeline.Experiment, dir string, exa
 			}
 			if ds == nil {
 				var err error
-				if d.Custom() {
-					ds, err = data.LoadCustom(ctx, customOf(d), base)
-				} else {
-					ds, err = data.Load(ctx, d.Name, e.DataDir)
-				}
-				if err != nil {
+				if ds, err = loadDataset(ctx, d, e.DataDir, specDir(e)); err != nil {
 					return nil, err
 				}
 			}
-			part, err := data.Prepare(ds, seedSet(run.Seeds), run.Train.Labelled)
+			rd, err := PrepareRun(ctx, ds, *run, stage)
 			if err != nil {
 				return nil, err
 			}
-			set, err := stage.Augment(ctx, a, ds, part, run.Seeds.Augmentation)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, summarize(set, ds, examples))
+			out = append(out, summarize(rd.Augmented, ds, examples))
 		}
 	}
 	return out, nil

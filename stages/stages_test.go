@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/deni-project/deni/pipeline"
+	"github.com/deni-project/deni/train/metrics"
 	"github.com/deni-project/deni/train/pretrain"
 	"github.com/deni-project/deni/train/strategy"
 )
@@ -68,6 +69,24 @@ func TestEndToEndOnTheEmbeddedDefault(t *testing.T) {
 	deni := a[2] // glove-mini × deni × run 0
 	if deni.Run.Members != 3 || len(deni.Predictions[0].MemberPreds) != 3 || len(deni.Events) == 0 {
 		t.Fatalf("deni: %d members, events %v", deni.Run.Members, deni.Events)
+	}
+	// The readouts: a single model's are its macro-F1; DENI's majority is
+	// its own rule, its main model's is recomputed from the stored logits.
+	for _, res := range []*pipeline.Result{a[0], deni} {
+		run := res.Run
+		if run.MajorityMacroF1 != run.MacroF1 {
+			t.Errorf("%s: majority_macro_f1 %g, macro_f1 %g", run.Strategy, run.MajorityMacroF1, run.MacroF1)
+		}
+		labels, main := make([]int32, len(res.Predictions)), make([]int32, len(res.Predictions))
+		for i, p := range res.Predictions {
+			labels[i], main[i] = p.Label, metrics.Argmax(p.Logits)
+		}
+		if want := metrics.MacroF1(labels, main, int(run.Classes)); run.MainMacroF1 != want {
+			t.Errorf("%s: main_macro_f1 %g, the stored logits give %g", run.Strategy, run.MainMacroF1, want)
+		}
+	}
+	if r := a[0].Run; r.MainMacroF1 != r.MacroF1 || r.MeanProbsMacroF1 != r.MacroF1 {
+		t.Errorf("default: readouts %g / %g, macro_f1 %g", r.MainMacroF1, r.MeanProbsMacroF1, r.MacroF1)
 	}
 	// Bit-identical reruns in a fresh runner (no shared caches).
 	b := runAll(t, e)

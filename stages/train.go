@@ -3,7 +3,6 @@ package stages
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"runtime"
 	"sync"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/deni-project/deni/train/metrics"
 	"github.com/deni-project/deni/train/models"
 	"github.com/deni-project/deni/train/optim"
+	"github.com/deni-project/deni/train/schedule"
 	"github.com/deni-project/deni/train/strategy"
 	"github.com/deni-project/deni/train/tensor"
 	"github.com/deni-project/deni/train/text"
@@ -48,11 +48,7 @@ type preparedData struct {
 
 // NewRunner returns the runner that trains and evaluates the runs of e.
 func NewRunner(e *pipeline.Experiment, opts ...RunnerOption) pipeline.Runner {
-	base := "."
-	if e.File != "" {
-		base = filepath.Dir(e.File)
-	}
-	t := &Trainer{e: e, baseDir: base, prepared: map[string]*preparedData{},
+	t := &Trainer{e: e, baseDir: specDir(e), prepared: map[string]*preparedData{},
 		aug: NewAugmentStage(DefaultAugmentDir(e), e.DataDir)}
 	for _, o := range opts {
 		o(t)
@@ -70,11 +66,7 @@ func (t *Trainer) dataset(ctx context.Context, r pipeline.Run) (*preparedData, e
 	}
 	t.mu.Unlock()
 	p.once.Do(func() {
-		if r.Dataset.Custom() {
-			p.ds, p.err = data.LoadCustom(ctx, customOf(r.Dataset), t.baseDir)
-		} else {
-			p.ds, p.err = data.Load(ctx, r.Dataset.Name, t.e.DataDir)
-		}
+		p.ds, p.err = loadDataset(ctx, r.Dataset, t.e.DataDir, t.baseDir)
 		if p.err != nil {
 			return
 		}
@@ -113,27 +105,24 @@ func (t *Trainer) Run(ctx context.Context, r pipeline.Run) (*pipeline.Result, er
 	if err != nil {
 		return nil, err
 	}
-	part, err := data.Prepare(p.ds, seedSet(r.Seeds), r.Train.Labelled)
+	rd, err := PrepareRun(ctx, p.ds, r, t.aug) // the very samples `deni data export` writes
 	if err != nil {
 		return nil, err
 	}
-	samples := func(idx []int) []strategy.Sample {
-		out := make([]strategy.Sample, len(idx))
-		for i, j := range idx {
-			out[i] = strategy.Sample{IDs: p.encoded[j], Label: int32(p.ds.Labels[j])}
+	samples := func(ss []Sample) []strategy.Sample {
+		out := make([]strategy.Sample, len(ss))
+		for i, s := range ss {
+			var ids []int32
+			if s.Augmented() {
+				ids = p.factory.Encode(s.Text, r.MaxLen)
+			} else {
+				ids = p.encoded[s.Row] // dataset rows are encoded once per process
+			}
+			out[i] = strategy.Sample{IDs: ids, Label: int32(s.Label)}
 		}
 		return out
 	}
-	train, test := samples(part.Labelled.Indices), samples(part.Test)
-	if r.Augment.Method != "none" { // training data = labelled ∪ augmented; the test set is never augmented
-		set, err := t.aug.Augment(ctx, r.Augment, p.ds, part, r.Seeds.Augmentation)
-		if err != nil {
-			return nil, err
-		}
-		for _, s := range set.Samples {
-			train = append(train, strategy.Sample{IDs: p.factory.Encode(s.Text, r.MaxLen), Label: int32(s.Label)})
-		}
-	}
+	train, test := samples(rd.Train), samples(rd.Test)
 
 	tr := r.Train
 	lr := tr.LR
@@ -169,27 +158,30 @@ func (t *Trainer) Run(ctx context.Context, r pipeline.Run) (*pipeline.Result, er
 	if err != nil {
 		return nil, err
 	}
-	return result(r, p, part, out, setup, len(train)), nil
+	return result(r, rd, out, setup), nil
 }
 
-func result(r pipeline.Run, p *preparedData, part *data.Partition, o *strategy.Outcome, s strategy.Setup, nTrain int) *pipeline.Result {
-	labels := make([]int32, len(part.Test))
-	for i, j := range part.Test {
-		labels[i] = int32(p.ds.Labels[j])
+func result(r pipeline.Run, rd *RunData, o *strategy.Outcome, s strategy.Setup) *pipeline.Result {
+	labels := make([]int32, len(rd.Test))
+	for i, x := range rd.Test {
+		labels[i] = int32(x.Label)
 	}
 	res := &pipeline.Result{Run: pipeline.RunRow{
-		MacroF1:  metrics.MacroF1(labels, o.Preds, o.Classes),
-		Accuracy: metrics.Accuracy(labels, o.Preds),
-		Classes:  int32(o.Classes), NTrain: int32(nTrain), NTest: int32(len(part.Test)),
+		MacroF1:          metrics.MacroF1(labels, o.Preds, o.Classes),
+		Accuracy:         metrics.Accuracy(labels, o.Preds),
+		MainMacroF1:      metrics.MacroF1(labels, o.MainPreds(), o.Classes),
+		MajorityMacroF1:  metrics.MacroF1(labels, o.VotePreds(schedule.VoteMajority), o.Classes),
+		MeanProbsMacroF1: metrics.MacroF1(labels, o.VotePreds(schedule.VoteMeanProbs), o.Classes),
+		Classes:          int32(o.Classes), NTrain: int32(len(rd.Train)), NTest: int32(len(rd.Test)),
 		Members: int32(len(o.MemberPreds[0])), Epochs: int32(s.Epochs), BatchSize: int32(s.BatchSize),
 		MaxLen: int32(r.MaxLen), LR: s.LR, Optimizer: string(s.Optimizer.Kind),
 		Steps: o.Cost.Steps, OptimizerSteps: o.Cost.OptimizerSteps, ForwardSamples: o.Cost.ForwardSamples,
 		BackwardSamples: o.Cost.BackwardSamples, TrainFLOPs: o.Cost.TrainFLOPs,
 		InferencePasses: o.Cost.InferencePasses, FinalLoss: o.FinalLoss, BLAS: tensor.BLASName() + "/" + tensor.SIMD(),
 	}}
-	for i, j := range part.Test {
+	for i, x := range rd.Test {
 		res.Predictions = append(res.Predictions, pipeline.PredictionRow{
-			RunID: r.ID, Sample: int32(i), SampleID: p.ds.IDs[j], Label: labels[i], Pred: o.Preds[i],
+			RunID: r.ID, Sample: int32(i), SampleID: x.ID, Label: labels[i], Pred: o.Preds[i],
 			Logits: o.Logits[i], MemberPreds: o.MemberPreds[i], MemberLogits: o.MemberLogits[i]})
 	}
 	res.Steps = make([]pipeline.StepRow, len(o.Steps))

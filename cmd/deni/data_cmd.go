@@ -12,15 +12,17 @@ import (
 func newDataCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "data",
-		Short: "List the datasets and show how one is pooled, split and sampled",
+		Short: "List the datasets, show how one is pooled, split and sampled, export a run's sets",
 		Long: `deni data lists the registered datasets and shows how one of them is pooled,
 split 80/20 (stratified, data_split seed) and sampled into a class-balanced
 labelled set (label_choice seed), as the paper's protocol does.
 
 The data directory is --data-dir, else $` + data.DataDirEnv + `, else "embedded"
-(the TREC copy compiled into deni; every other dataset needs a data directory).`,
+(the TREC copy compiled into deni; every other dataset needs a data directory).
+deni data export writes the exact training and test sets of one run of an
+experiment (its data directory: the experiment's data_dir, or --data-dir).`,
 	}
-	cmd.AddCommand(newDataListCmd(), newDataShowCmd())
+	cmd.AddCommand(newDataListCmd(), newDataShowCmd(), newDataExportCmd())
 	return cmd
 }
 

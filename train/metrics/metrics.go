@@ -2,6 +2,8 @@
 // f1_score(average='macro')), accuracy, and the majority vote of ensembles.
 package metrics
 
+import "math"
+
 // MacroF1 is the unweighted mean over classes 0..classes-1 of the per-class
 // F1. As in sklearn, a class with no true and no predicted samples scores 0
 // (sklearn's zero_division default) and still counts in the mean.
@@ -64,6 +66,32 @@ func Vote(memberPreds []int32, counts []int) int32 {
 	best := 0
 	for c := 1; c < len(counts); c++ {
 		if counts[c] > counts[best] {
+			best = c
+		}
+	}
+	return int32(best)
+}
+
+// MeanProbsVote is the soft vote of a population: the argmax of the voters'
+// mean softmax, ties to the lowest class. logits holds voters × classes
+// values, voter by voter; probs is scratch space of length classes. Each
+// softmax is computed in float64 after subtracting the voter's largest logit.
+func MeanProbsVote(logits []float32, classes int, probs []float64) int32 {
+	clear(probs)
+	for lo := 0; lo+classes <= len(logits); lo += classes {
+		l := logits[lo : lo+classes]
+		top := float64(l[Argmax(l)])
+		var z float64
+		for _, x := range l {
+			z += math.Exp(float64(x) - top)
+		}
+		for c, x := range l {
+			probs[c] += math.Exp(float64(x)-top) / z
+		}
+	}
+	best := 0
+	for c := 1; c < classes; c++ {
+		if probs[c] > probs[best] {
 			best = c
 		}
 	}

@@ -53,3 +53,37 @@ func TestArgmaxFirstOnTies(t *testing.T) {
 		t.Fatal("accuracy")
 	}
 }
+
+func TestMeanProbsVote(t *testing.T) {
+	probs := make([]float64, 3)
+	cases := []struct {
+		name   string
+		logits []float32 // voters × 3
+		want   int32
+	}{
+		// Two voters lean weakly to class 1, one is sure of class 0: the
+		// majority says 1, the mean softmax (0.543, 0.240, 0.217) says 0.
+		{"confidence outweighs the count", []float32{0, 0.1, 0, 0, 0.1, 0, 5, 0, 0}, 0},
+		{"one voter is its argmax", []float32{-1, 2, 1.5}, 1},
+		{"tie to the lowest class", []float32{1, 0, 0, 0, 1, 0}, 0}, // mean (x, x, y) with x > y
+		{"shift invariant per voter", []float32{1000, 1001, 0, -5, -4, -4.5}, 1},
+	}
+	for _, c := range cases {
+		if got := MeanProbsVote(c.logits, 3, probs); got != c.want {
+			t.Errorf("%s: MeanProbsVote = %d, want %d (probs %v)", c.name, got, c.want, probs)
+		}
+	}
+	// The first case disagrees with the majority rule, or the test could not tell them apart.
+	if Vote([]int32{1, 1, 0}, make([]int, 3)) != 1 {
+		t.Fatal("majority of (1, 1, 0) is not 1")
+	}
+	// The mean probabilities of the first case, against numpy/scipy's
+	// softmax(axis=1).mean(0) = [0.54360, 0.23949, 0.21691].
+	MeanProbsVote([]float32{0, 0.1, 0, 0, 0.1, 0, 5, 0, 0}, 3, probs)
+	want := []float64{0.54360, 0.23949, 0.21691}
+	for c := range probs {
+		if got := probs[c] / 3; math.Abs(got-want[c]) > 5e-5 {
+			t.Errorf("mean probability of class %d = %.5f, want %.5f", c, got, want[c])
+		}
+	}
+}

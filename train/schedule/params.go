@@ -52,11 +52,13 @@ type Params struct {
 	StepType      string  `yaml:"step_type" json:"step_type"` // step | epoch: what noise_after_steps counts (NI)
 
 	// Interpolation and delayed ensemble.
-	InterpolationSteps int     `yaml:"interpolation_steps" json:"interpolation_steps"` // steps members train before merging
-	StartEnsemble      float64 `yaml:"start_ensemble" json:"start_ensemble"`           // DE: fraction of steps
-	MemberLR           string  `yaml:"member_lr" json:"member_lr"`                     // constant (reference) | schedule
-	MemberOptimizer    string  `yaml:"member_optimizer" json:"member_optimizer"`       // fresh (reference) | copy
-	MemberDropout      string  `yaml:"member_dropout" json:"member_dropout"`           // shared (reference) | independent
+	InterpolationSteps int         `yaml:"interpolation_steps" json:"interpolation_steps"` // steps members train before merging
+	StartEnsemble      float64     `yaml:"start_ensemble" json:"start_ensemble"`           // DE: fraction of steps
+	MemberLR           string      `yaml:"member_lr" json:"member_lr"`                     // constant (reference) | schedule
+	MemberOptimizer    string      `yaml:"member_optimizer" json:"member_optimizer"`       // fresh (reference) | copy
+	MemberDropout      string      `yaml:"member_dropout" json:"member_dropout"`           // shared (reference) | independent
+	MemberOrder        MemberOrder `yaml:"member_order" json:"member_order,omitzero"`      // shared (reference) | independent
+	Vote               Vote        `yaml:"vote" json:"vote,omitzero"`                      // majority (reference) | mean_probs
 
 	// Input noise: whether a noise step back-propagates into the backbone.
 	BackboneGrad bool `yaml:"backbone_grad" json:"backbone_grad"`
@@ -73,20 +75,44 @@ type Params struct {
 	Optimizer   string   `yaml:"optimizer" json:"optimizer"`
 	Schedule    string   `yaml:"schedule" json:"schedule"`
 	WeightDecay *float64 `yaml:"weight_decay" json:"weight_decay"`
+	LR          float64  `yaml:"lr" json:"lr,omitempty"` // 0: the experiment's train.lr
 }
+
+// MemberOrder says which batches the members of a population train on. Its
+// reference value is left out of a run's canonical JSON (omitzero calls
+// IsZero), so runs made before the setting existed keep their IDs.
+type MemberOrder string
+
+// Vote says how a voting population makes its final prediction; like
+// MemberOrder, its reference value is left out of run IDs.
+type Vote string
+
+// The values of member_order and vote; the first of each pair is the reference's.
+const (
+	OrderShared      MemberOrder = "shared"      // every member trains on the main model's batches
+	OrderIndependent MemberOrder = "independent" // each member draws its own sample order
+	VoteMajority     Vote        = "majority"    // majority of the voters' argmaxes, ties to the lowest class
+	VoteMeanProbs    Vote        = "mean_probs"  // argmax of the voters' mean softmax
+)
+
+// IsZero reports whether o is unset or the reference's shared order.
+func (o MemberOrder) IsZero() bool { return o == "" || o == OrderShared }
+
+// IsZero reports whether v is unset or the reference's majority vote.
+func (v Vote) IsZero() bool { return v == "" || v == VoteMajority }
 
 // Keys lists the parameter keys that strategy name accepts (besides name and label).
 func Keys(name string) []string {
 	noise := []string{"noise_variance", "noise_type", "noise_layer"}
 	window := []string{"noise_start", "noise_end", "noise_after_steps"}
-	members := []string{"ensemble_size", "member_lr", "member_optimizer", "member_dropout"}
+	members := []string{"ensemble_size", "member_lr", "member_optimizer", "member_dropout", "member_order"}
 	interp := []string{"interpolation_steps", "step_type"}
-	train := []string{"epochs", "optimizer", "schedule", "weight_decay"}
+	train := []string{"epochs", "optimizer", "schedule", "weight_decay", "lr"}
 	var k []string
 	switch name {
 	case Default, BestPractices:
 	case Ensemble:
-		k = []string{"ensemble_size"}
+		k = []string{"ensemble_size", "vote"}
 	case InputNoise:
 		k = append([]string{"noise_variance", "backbone_grad"}, window...)
 	case WeightNoise:
@@ -100,11 +126,11 @@ func Keys(name string) []string {
 	case Mixout:
 		k = []string{"mixout_p"}
 	case DelayedEnsemble:
-		k = append(append(noise, members...), "start_ensemble")
+		k = append(append(noise, members...), "start_ensemble", "vote")
 	case NoisyInterpolation:
 		k = append(append(append(noise, members...), window...), interp...)
 	case DENI:
-		k = append(append(append(append(noise, members...), window...), interp...), "start_ensemble")
+		k = append(append(append(append(noise, members...), window...), interp...), "start_ensemble", "vote")
 	default:
 		return nil
 	}
@@ -127,6 +153,7 @@ func Defaults(name string) (Params, error) {
 		NoiseStart: 0.3, NoiseEnd: 0.9, NoiseEvery: 25, StepType: "step",
 		InterpolationSteps: 125, StartEnsemble: 0.9,
 		MemberLR: "constant", MemberOptimizer: "fresh", MemberDropout: "shared",
+		MemberOrder: OrderShared, Vote: VoteMajority,
 		SWAStart: 0.25, EMADecay: 0.999, MixoutP: 0.9,
 	}
 	switch name {
@@ -164,6 +191,8 @@ func (p Params) Validate() error {
 		oneOf("member_lr", p.MemberLR, "constant", "schedule"),
 		oneOf("member_optimizer", p.MemberOptimizer, "fresh", "copy"),
 		oneOf("member_dropout", p.MemberDropout, "shared", "independent"),
+		oneOf("member_order", string(p.MemberOrder), string(OrderShared), string(OrderIndependent)),
+		oneOf("vote", string(p.Vote), string(VoteMajority), string(VoteMeanProbs)),
 	}
 	for _, e := range errs {
 		if e != nil {
@@ -197,6 +226,8 @@ func (p Params) Validate() error {
 		return fmt.Errorf("strategy %s: ema_decay must be in (0, 1), got %g", p.Label, p.EMADecay)
 	case p.MixoutP < 0 || p.MixoutP >= 1:
 		return fmt.Errorf("strategy %s: mixout_p must be in [0, 1), got %g", p.Label, p.MixoutP)
+	case p.LR < 0 || math.IsNaN(p.LR):
+		return fmt.Errorf("strategy %s: lr must be positive, got %g", p.Label, p.LR)
 	case p.Epochs < 0:
 		return fmt.Errorf("strategy %s: epochs must be positive, got %d", p.Label, p.Epochs)
 	}

@@ -180,6 +180,22 @@ type trainee struct {
 	dropout  *rand.Rand
 	constLR  bool // members at the constant base LR (reference)
 	lastLoss float32
+
+	// A member with its own sample order (member_order: independent) draws
+	// a permutation of the training set at every epoch it trains in and
+	// fills its own batch; otherwise order is nil and it shares the run's.
+	order     *rand.Rand
+	perm      []int
+	permEpoch int
+	batch     Batch
+}
+
+// batchOf is the batch t trains on in this step.
+func (r *run) batchOf(t *trainee) *Batch {
+	if t.order != nil {
+		return &t.batch
+	}
+	return &r.batch
 }
 
 // run is the state of one population training run.
@@ -302,8 +318,17 @@ func (r *run) fit(ctx context.Context) error {
 				opts.BackboneFrozen = !r.s.Strategy.BackboneGrad
 				r.event(step, EventNoise, a.InputNoise)
 			}
-			lo := b * r.s.BatchSize
-			r.fillBatch(perm[lo:min(lo+r.s.BatchSize, len(perm))])
+			lo, hi := b*r.s.BatchSize, min((b+1)*r.s.BatchSize, len(perm))
+			r.fillBatch(perm[lo:hi])
+			for _, mb := range r.members {
+				if mb.order == nil {
+					continue
+				}
+				if mb.permEpoch != epoch {
+					mb.perm, mb.permEpoch = mb.order.Perm(len(r.train)), epoch
+				}
+				fillBatch(&mb.batch, r.train, mb.perm[lo:hi], r.s.PadTo, true)
+			}
 			r.trainStep(step, epoch, opts)
 			if a.Average {
 				r.average(step)
@@ -340,11 +365,21 @@ func (r *run) spawn(noise float64, scaled bool) {
 		// Shared (reference): every member restarts the run's dropout stream.
 		dropSeed := r.seeds.ModelRandomness
 		if r.s.Strategy.MemberDropout == "independent" {
-			dropSeed = seeds.Derive(seeds.Derive(r.seeds.ModelRandomness, "cycle", r.cycle), "member", i)
+			dropSeed = memberSeed(r.seeds.ModelRandomness, r.cycle, i)
 		}
-		r.members = append(r.members, &trainee{m: m, opt: opt, dropout: seeds.New(dropSeed),
-			constLR: r.s.Strategy.MemberLR == "constant"})
+		t := &trainee{m: m, opt: opt, dropout: seeds.New(dropSeed), constLR: r.s.Strategy.MemberLR == "constant"}
+		// Shared (reference): members train on the main model's batches.
+		if r.s.Strategy.MemberOrder == schedule.OrderIndependent {
+			t.order = seeds.New(memberSeed(r.seeds.SampleOrder, r.cycle, i))
+		}
+		r.members = append(r.members, t)
 	}
+}
+
+// memberSeed is the seed of member i's own stream in creation cycle c,
+// derived from the run's stream of the same factor.
+func memberSeed(run uint64, c, i int) uint64 {
+	return seeds.Derive(seeds.Derive(run, "cycle", c), "member", i)
 }
 
 // merge sets the main model to the exact mean of itself and its members
@@ -396,7 +431,7 @@ func (r *run) trainStep(step, epoch int, opts StepOptions) {
 	models := r.models
 	one := func(t *trainee, o StepOptions) {
 		tensor.ZeroGrads(t.m.Params())
-		t.lastLoss = t.m.TrainStep(&r.batch, t.dropout, o)
+		t.lastLoss = t.m.TrainStep(r.batchOf(t), t.dropout, o)
 		l := lr
 		if t.constLR {
 			l = r.s.LR
@@ -440,10 +475,20 @@ func (r *run) trainStep(step, epoch int, opts StepOptions) {
 			phase = "final"
 		}
 	}
+	// The main model's step may train its head only; members with their own
+	// order train on batches of other lengths.
 	flops := r.main.m.TrainFLOPs(r.batch.T) * float64(r.batch.B)
-	mainFLOPs := flops // the main model's step may train its head only
+	mainFLOPs := flops
 	if opts.BackboneFrozen {
 		mainFLOPs = r.main.m.HeadOnlyTrainFLOPs(r.batch.T) * float64(r.batch.B)
+	}
+	shared, ownFLOPs := 0, 0.0
+	for _, t := range r.members {
+		if t.order == nil {
+			shared++
+		} else {
+			ownFLOPs += t.m.TrainFLOPs(t.batch.T) * float64(t.batch.B)
+		}
 	}
 	for i, t := range models {
 		l := lr
@@ -457,7 +502,7 @@ func (r *run) trainStep(step, epoch int, opts StepOptions) {
 	r.cost.OptimizerSteps += n
 	r.cost.ForwardSamples += n * int64(r.batch.B)
 	r.cost.BackwardSamples += n * int64(r.batch.B)
-	r.cost.TrainFLOPs += mainFLOPs + float64(n-1)*flops
+	r.cost.TrainFLOPs += mainFLOPs + float64(shared)*flops + ownFLOPs
 	r.lastEpochLoss += float64(r.main.lastLoss)
 	r.lastEpochLossCount++
 }
@@ -525,11 +570,12 @@ func (r *run) predict(test []Sample) *Outcome {
 }
 
 // vote predicts test with every voter in eval mode; the prediction is the
-// majority vote, ties to the lowest class (a single voter's argmax).
+// majority vote (reference) or the argmax of the voters' mean softmax (vote:
+// mean_probs), ties to the lowest class; a single voter's is its argmax.
 func (r *run) vote(voters []Model, shown Model, test []Sample) *Outcome {
 	c := voters[0].Classes()
 	o := &Outcome{Classes: c, Steps: r.steps, Events: r.events, Cost: r.cost,
-		Preds: make([]int32, len(test)), Logits: make([][]float32, len(test)),
+		Logits: make([][]float32, len(test)),
 		MemberPreds: make([][]int32, len(test)), MemberLogits: make([][]float32, len(test))}
 	if r.lastEpochLossCount > 0 {
 		o.FinalLoss = r.lastEpochLoss / float64(r.lastEpochLossCount)
@@ -562,13 +608,38 @@ func (r *run) vote(voters []Model, shown Model, test []Sample) *Outcome {
 			}
 		}
 	}
-	counts := make([]int, c)
+	o.Preds = o.VotePreds(r.s.Strategy.Vote)
 	for i := range test {
-		o.Preds[i] = metrics.Vote(o.MemberPreds[i], counts)
 		o.Logits[i] = append([]float32(nil), o.MemberLogits[i][shownIdx*c:(shownIdx+1)*c]...)
 	}
 	o.Cost.InferencePasses = int64(len(test) * len(voters))
 	return o
+}
+
+// VotePreds is the final prediction of every test sample under vote rule
+// v: the majority of the voters' argmaxes (majority, or unset) or the argmax
+// of their mean softmax (mean_probs), ties to the lowest class.
+func (o *Outcome) VotePreds(v schedule.Vote) []int32 {
+	preds := make([]int32, len(o.MemberPreds))
+	counts, probs := make([]int, o.Classes), make([]float64, o.Classes)
+	for i := range preds {
+		if v == schedule.VoteMeanProbs {
+			preds[i] = metrics.MeanProbsVote(o.MemberLogits[i], o.Classes, probs)
+		} else {
+			preds[i] = metrics.Vote(o.MemberPreds[i], counts)
+		}
+	}
+	return preds
+}
+
+// MainPreds is the argmax of Logits for every test sample: the prediction of
+// the main (or averaged) model alone.
+func (o *Outcome) MainPreds() []int32 {
+	preds := make([]int32, len(o.Logits))
+	for i, l := range o.Logits {
+		preds[i] = metrics.Argmax(l)
+	}
+	return preds
 }
 
 // Perturb adds noise to every parameter of ps: θ += mult·N(0,1)·scale, where
