@@ -575,7 +575,7 @@ func (r *run) predict(test []Sample) *Outcome {
 func (r *run) vote(voters []Model, shown Model, test []Sample) *Outcome {
 	c := voters[0].Classes()
 	o := &Outcome{Classes: c, Steps: r.steps, Events: r.events, Cost: r.cost,
-		Logits: make([][]float32, len(test)),
+		Logits:      make([][]float32, len(test)),
 		MemberPreds: make([][]int32, len(test)), MemberLogits: make([][]float32, len(test))}
 	if r.lastEpochLossCount > 0 {
 		o.FinalLoss = r.lastEpochLoss / float64(r.lastEpochLossCount)
