@@ -3,6 +3,7 @@ package analysis
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"encoding/csv"
 	"encoding/json"
@@ -359,6 +360,27 @@ func TestTestsMatchScipy(t *testing.T) {
 		if !math.IsNaN(r.WelchP) || !math.IsNaN(r.BFP) {
 			t.Errorf("%s/default: tests against itself should be NULL, got %v %v", ds, r.WelchP, r.BFP)
 		}
+	}
+}
+
+// TestSQLTestFunctions: welch_p and bf_p in SQL give scipy's p-values for
+// groups the query forms itself.
+func TestSQLTestFunctions(t *testing.T) {
+	d, _ := openFixture(t, mainFixture)
+	for _, c := range scipyTests {
+		var wp, bp float64
+		q := `SELECT welch_p(list(macro_f1) FILTER (strategy = $2), list(macro_f1) FILTER (strategy = 'default')),
+		             bf_p(list(macro_f1) FILTER (strategy = $2), list(macro_f1) FILTER (strategy = 'default'))
+		      FROM runs WHERE dataset = $1 AND status = 'done'`
+		if err := d.Conn().QueryRowContext(context.Background(), q, c.dataset, c.strategy).Scan(&wp, &bp); err != nil {
+			t.Fatal(err)
+		}
+		near(t, c.dataset+"/"+c.strategy+" welch_p", wp, c.p, 1e-8)
+		near(t, c.dataset+"/"+c.strategy+" bf_p", bp, c.wp, 1e-8)
+	}
+	var null sql.NullFloat64
+	if err := d.Conn().QueryRowContext(context.Background(), "SELECT bf_p([0.5], [0.4, 0.6])").Scan(&null); err != nil || null.Valid {
+		t.Errorf("bf_p with one value: %v %v, want NULL", null, err)
 	}
 }
 
@@ -829,7 +851,8 @@ func TestReportSelfContained(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"<style>", "sst2", "trec", "deni_v2", "<span class=\"best\">85.02 ± 0.39</span>",
-		"Factor study", "gonum", "go1.26.8", "name: fx", "1 of 9 runs failed", "training loss"} {
+		"Factor study", "gonum", "go1.26.8", "name: fx", "1 of 9 runs failed", "training loss",
+		"How many runs are enough", "2000 per point", "<td>3 vs 8</td>", "brown_forsythe std ×0.5", "welch mean &#43;1 pt"} {
 		if !strings.Contains(html, want) {
 			t.Errorf("report.html lacks %q", want)
 		}

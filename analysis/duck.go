@@ -1,8 +1,9 @@
 // Package analysis reads the results of an experiment with DuckDB SQL: views
 // over the per-run Parquet files, the per-configuration summary (mean and
 // spread of macro-F1, bootstrap intervals, tests against the default
-// strategy, relative cost, varying randomness factors), ad-hoc queries, plots
-// and a self-contained HTML report.
+// strategy, relative cost, varying randomness factors), ad-hoc queries, plots,
+// a power analysis (power.go: how many runs the tests need) and a
+// self-contained HTML report.
 //
 // The SQL lives in sql/*.sql, embedded in the binary; each file explains its
 // statistics. Everything runs offline: DuckDB's extension auto-install and
@@ -126,6 +127,10 @@ func Open(ctx context.Context, resultsDir string) (*DB, error) {
 func openDuck(ctx context.Context) (*DB, error) {
 	d, err := data.OpenDuckDB(ctx, splitSQL(sqlText("connection.sql"))...)
 	if err != nil {
+		return nil, err
+	}
+	if err := registerUDFs(d.Conn); err != nil {
+		d.Close()
 		return nil, err
 	}
 	return &DB{duck: d, conn: d.Conn}, nil

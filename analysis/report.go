@@ -80,8 +80,22 @@ type reportPage struct {
 	TotalRuns int
 	TotalDone int
 	TotalFail int
+	Power     reportPower
 
 	DetailHeader []string
+}
+
+// reportPower is the section "How many runs are enough".
+type reportPower struct {
+	Reps    int
+	Alpha   float64
+	Seed    uint64
+	Target  int      // percent
+	Effects []string // column groups: one test and effect each
+	Runs    []int    // the n=… columns of each group
+	Colspan int      // columns per group: power at the row's runs, n=…, runs needed
+	Rows    [][]string
+	Notes   []string
 }
 
 type metaRow struct {
@@ -266,7 +280,40 @@ func (d *DB) buildReport(ctx context.Context, out string) (reportPage, int, erro
 		}
 	}
 	page.Factors = factorRows(rows)
+	if page.Power, err = d.reportPower(ctx); err != nil {
+		return page, nplots, err
+	}
 	return page, nplots, nil
+}
+
+// reportPower simulates, with ReportPowerReps repetitions per point, the
+// power for std ratios 0.5 and 2 and a 1-point mean shift at each row's
+// runs and at 10, 20 and 40 runs per side.
+func (d *DB) reportPower(ctx context.Context) (reportPower, error) {
+	o := PowerOptions{Ratios: []float64{0.5, 2}, Shifts: []float64{1}, Runs: []int{10, 20, 40},
+		Reps: ReportPowerReps, Alpha: PowerAlpha, Seed: PowerSeed}
+	rows, notes, err := d.power(ctx, o)
+	if err != nil {
+		return reportPower{}, err
+	}
+	rp := reportPower{Reps: o.Reps, Alpha: o.Alpha, Seed: o.Seed, Target: int(math.Round(100 * PowerTarget)), Runs: o.Runs, Colspan: len(o.Runs) + 2, Notes: notes}
+	k := len(o.Ratios) + len(o.Shifts)
+	for i := 0; i+k <= len(rows); i += k {
+		r := rows[i]
+		line := []string{r.Config, r.Strategy, r.Model, fmt.Sprintf("%d vs %d", r.Runs, r.DefaultRuns)}
+		for _, e := range rows[i : i+k] {
+			if i == 0 {
+				rp.Effects = append(rp.Effects, e.Test+" "+effectText(e, true))
+			}
+			line = append(line, powerText(e.Observed))
+			for _, p := range e.Power {
+				line = append(line, powerText(p))
+			}
+			line = append(line, runsNeededText(e.RunsNeeded))
+		}
+		rp.Rows = append(rp.Rows, line)
+	}
+	return rp, nil
 }
 
 // plotFn is what the plot constructors return (nil when there is nothing

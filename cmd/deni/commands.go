@@ -7,7 +7,7 @@ func commands() []*cobra.Command {
 	return []*cobra.Command{
 		newDataCmd(), newAugmentCmd(),
 		newPlanCmd(), newRunCmd(), newWorkCmd(), newSlurmCmd(),
-		newAggregateCmd(), newSQLCmd(), newReportCmd(),
+		newAggregateCmd(), newSQLCmd(), newReportCmd(), newPowerCmd(),
 		newBenchCmd(),
 		newModelCmd(),
 		newPretrainCmd(),

@@ -1,0 +1,73 @@
+package analysis
+
+import (
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"math"
+
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+// testUDFs are the tests of stats.go as SQL functions of two lists of
+// values, so that a query can test any two groups it forms (for example a
+// readout column against default's macro_f1):
+//
+//	welch_p(a DOUBLE[], b DOUBLE[])  two-sided p of Welch's t-test (scipy's ttest_ind(equal_var=False))
+//	bf_p(a DOUBLE[], b DOUBLE[])     p of the Brown–Forsythe test (scipy's levene(center='median'))
+//
+// NULL when a list has fewer than 2 values or the test is undefined; NULL
+// and NaN elements are skipped.
+var testUDFs = map[string]func(a, b []float64) float64{
+	"welch_p": func(a, b []float64) float64 { _, _, p := welch(a, b); return p },
+	"bf_p":    func(a, b []float64) float64 { _, p := brownForsythe(a, b); return p },
+}
+
+type listTestUDF struct {
+	list, double duckdb.TypeInfo
+	test         func(a, b []float64) float64
+}
+
+func (u listTestUDF) Config() duckdb.ScalarFuncConfig {
+	return duckdb.ScalarFuncConfig{InputTypeInfos: []duckdb.TypeInfo{u.list, u.list}, ResultTypeInfo: u.double}
+}
+
+func (u listTestUDF) Executor() duckdb.ScalarFuncExecutor {
+	return duckdb.ScalarFuncExecutor{RowExecutor: func(v []driver.Value) (any, error) {
+		p := u.test(floats(v[0]), floats(v[1]))
+		if math.IsNaN(p) {
+			return nil, nil
+		}
+		return p, nil
+	}}
+}
+
+// floats keeps the finite numbers of a DuckDB list value.
+func floats(v driver.Value) []float64 {
+	items, _ := v.([]any)
+	out := make([]float64, 0, len(items))
+	for _, it := range items {
+		if f, ok := it.(float64); ok && !math.IsNaN(f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// registerUDFs adds testUDFs to the session's connection.
+func registerUDFs(c *sql.Conn) error {
+	double, err := duckdb.NewTypeInfo(duckdb.TYPE_DOUBLE)
+	if err != nil {
+		return err
+	}
+	list, err := duckdb.NewListInfo(double)
+	if err != nil {
+		return err
+	}
+	for _, name := range []string{"welch_p", "bf_p"} {
+		if err := duckdb.RegisterScalarUDF(c, name, listTestUDF{list: list, double: double, test: testUDFs[name]}); err != nil {
+			return fmt.Errorf("register SQL function %s: %w", name, err)
+		}
+	}
+	return nil
+}
