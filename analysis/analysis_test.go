@@ -8,6 +8,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"image/png"
 	"math"
 	"os"
@@ -872,5 +873,37 @@ func TestReportSelfContained(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "summary.parquet")); err != nil {
 		t.Errorf("report did not refresh the summary: %v", err)
+	}
+}
+
+// TestOlderResultsGetNewColumnsAsNULL: a folder whose files all predate a
+// column still answers queries that name it, with NULL.
+func TestOlderResultsGetNewColumnsAsNULL(t *testing.T) {
+	ctx := context.Background()
+	src, srcDir := openFixture(t, mainFixture)
+	dir := t.TempDir()
+	for _, tb := range Tables {
+		if err := os.MkdirAll(filepath.Join(dir, tb), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// One run file as deni wrote it before the readout columns.
+	q := fmt.Sprintf("COPY (SELECT * EXCLUDE (main_macro_f1, majority_macro_f1, mean_probs_macro_f1) FROM read_parquet(%s)) TO %s (FORMAT parquet)",
+		sqlString(filepath.Join(srcDir, tableRuns, "trec-deni-a.parquet")), sqlString(filepath.Join(dir, tableRuns, "trec-deni-a.parquet")))
+	if _, err := src.Conn().ExecContext(ctx, q); err != nil {
+		t.Fatal(err)
+	}
+	d, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var f1 float64
+	var main sql.NullFloat64
+	if err := d.Conn().QueryRowContext(ctx, "SELECT macro_f1, main_macro_f1 FROM runs").Scan(&f1, &main); err != nil {
+		t.Fatal(err)
+	}
+	if f1 != 0.758 || main.Valid {
+		t.Fatalf("old file: macro_f1 %v, main_macro_f1 %v, want 0.758 and NULL", f1, main)
 	}
 }

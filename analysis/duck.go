@@ -168,12 +168,51 @@ func (d *DB) createView(ctx context.Context, t string) error {
 			}
 			source = "[" + strings.Join(quoted, ", ") + "]"
 		}
-		q = strings.NewReplacer("{{table}}", t, "{{source}}", source).Replace(sqlText("views.sql"))
+		q = strings.NewReplacer("{{table}}", t, "{{source}}", source, "{{missing}}", "").Replace(sqlText("views.sql"))
+		if _, err := d.conn.ExecContext(ctx, q); err != nil {
+			return d.mapError(fmt.Errorf("view %s: %w", t, err), t)
+		}
+		// Columns newer than every file read as NULL, so that queries
+		// written for today's contract run on older results.
+		missing, err := d.missingColumns(ctx, t, rowTypes[t])
+		if err != nil || missing == "" {
+			return err
+		}
+		q = strings.NewReplacer("{{table}}", t, "{{source}}", source, "{{missing}}", missing).Replace(sqlText("views.sql"))
 	}
 	if _, err := d.conn.ExecContext(ctx, q); err != nil {
 		return d.mapError(fmt.Errorf("view %s: %w", t, err), t)
 	}
 	return nil
+}
+
+// missingColumns lists the contract columns of typ that view t lacks, as
+// ", NULL::TYPE AS name" select items.
+func (d *DB) missingColumns(ctx context.Context, t string, typ reflect.Type) (string, error) {
+	rows, err := d.conn.QueryContext(ctx, "SELECT column_name FROM (DESCRIBE "+t+")")
+	if err != nil {
+		return "", fmt.Errorf("view %s: %w", t, err)
+	}
+	defer rows.Close()
+	have := map[string]bool{}
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return "", fmt.Errorf("view %s: %w", t, err)
+		}
+		have[c] = true
+	}
+	if err := rows.Err(); err != nil {
+		return "", fmt.Errorf("view %s: %w", t, err)
+	}
+	var b strings.Builder
+	for i := 0; i < typ.NumField(); i++ {
+		f := typ.Field(i)
+		if tag := strings.Split(f.Tag.Get("parquet"), ",")[0]; tag != "" && tag != "-" && !have[tag] {
+			fmt.Fprintf(&b, ", NULL::%s AS %s", duckType(f.Type), tag)
+		}
+	}
+	return b.String(), nil
 }
 
 // emptyTableSQL creates table name with the columns of the Parquet row

@@ -5,9 +5,10 @@
 --
 -- union_by_name = true: files written by older deni versions may lack
 -- newer columns; those read as NULL instead of failing the whole query.
+-- {{missing}} adds, as NULL, the contract's columns that no file has yet.
 --
 -- A table folder without any file gets an empty table of the same schema
 -- instead (created by Go from the Parquet row structs in pipeline/results.go),
 -- so that every query runs and simply returns no rows.
 CREATE OR REPLACE VIEW {{table}} AS
-SELECT * FROM read_parquet({{source}}, union_by_name = true);
+SELECT *{{missing}} FROM read_parquet({{source}}, union_by_name = true);

@@ -1,0 +1,66 @@
+-- The DENI study's table (docs/results/deni-study.md): one row per dataset ×
+-- cell, against `default` of the same dataset.
+--   deni sql --results results/deni-study-screen - < experiments/deni-study.sql
+--   deni sql --results results/deni-study-confirm - < experiments/deni-study.sql
+--
+-- Cells are the strategies run, plus readouts of the same runs (every run
+-- records them; no extra CPU):
+--   noisy_interpolation  deni's main model (main_macro_f1): DE never touches
+--                        it, so it is NI's run bit for bit (tested, and checked
+--                        on real runs by experiments/deni-study-ni-check.yaml);
+--                        cost: deni's optimizer steps without the DE members'.
+--   X[main]              the same for another DENI variant X.
+--   X[mean_probs]        X's voters under the other vote rule (X[majority] for
+--                        a variant that votes by mean_probs); cost as X.
+-- Columns: F1 ×100 (population std, as the paper); worst run; runs at
+-- chance (macro-F1 <= 1/classes); optimizer steps per run and their share of
+-- a 10-model ensemble's (10 × the main model's steps); std ratio to default;
+-- Brown-Forsythe and Welch p against default (two-sided, SQL functions
+-- bf_p and welch_p: scipy's levene(center='median') and ttest_ind(equal_var=False)).
+WITH final AS (
+    SELECT run_id, min(step) AS final_step
+    FROM events WHERE kind = 'final_ensemble_created' GROUP BY run_id
+), r AS (
+    SELECT runs.*, final.final_step,
+           coalesce(json_extract_string(config, '$.strategy.vote'), 'majority') AS vote
+    FROM runs LEFT JOIN final USING (run_id)
+    WHERE status = 'done'
+), cells AS (
+    SELECT dataset, strategy AS cell, run_index, macro_f1 AS f1, classes,
+           optimizer_steps AS cost, steps
+    FROM r
+    UNION ALL
+    SELECT dataset, CASE WHEN strategy = 'deni' THEN 'noisy_interpolation' ELSE strategy || '[main]' END,
+           run_index, main_macro_f1, classes,
+           optimizer_steps - (members - 1) * (steps - final_step + 1), steps
+    FROM r
+    WHERE members > 1 AND final_step IS NOT NULL AND main_macro_f1 IS NOT NULL
+      AND json_extract_string(config, '$.strategy.name') = 'deni'
+    UNION ALL
+    SELECT dataset, strategy || CASE WHEN vote = 'mean_probs' THEN '[majority]' ELSE '[mean_probs]' END,
+           run_index, CASE WHEN vote = 'mean_probs' THEN majority_macro_f1 ELSE mean_probs_macro_f1 END,
+           classes, optimizer_steps, steps
+    FROM r
+    WHERE members > 1 AND mean_probs_macro_f1 IS NOT NULL
+), stats AS (
+    SELECT dataset, cell, count(*) AS n,
+           avg(f1) AS mean, stddev_pop(f1) AS std, min(f1) AS worst,
+           count(*) FILTER (WHERE f1 <= 1.0 / classes) AS at_chance,
+           avg(cost) AS cost, avg(cost) / (10 * avg(steps)) AS share,
+           list(f1 ORDER BY run_index) AS xs
+    FROM cells GROUP BY dataset, cell
+), base AS (
+    SELECT dataset, mean AS d_mean, std AS d_std, xs AS d_xs FROM stats WHERE cell = 'default'
+)
+SELECT s.dataset, s.cell, s.n,
+       printf('%.2f ± %.2f', 100 * s.mean, 100 * s.std) AS f1,
+       round(100 * s.worst, 2) AS worst,
+       s.at_chance,
+       round(s.cost)::BIGINT AS optimizer_steps,
+       round(100 * s.share, 1) AS pct_of_ensemble,
+       round(100 * (s.mean - b.d_mean), 2) AS delta_mean,
+       round(s.std / nullif(b.d_std, 0), 2) AS std_ratio,
+       round(bf_p(s.xs, b.d_xs), 4) AS bf_p,
+       round(welch_p(s.xs, b.d_xs), 4) AS welch_p
+FROM stats s LEFT JOIN base b USING (dataset)
+ORDER BY s.dataset, s.cell = 'default' DESC, s.share, s.cell;
