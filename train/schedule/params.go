@@ -29,9 +29,15 @@ const (
 	DENI               = "deni"
 )
 
-// Names lists every strategy in the order the paper's tables use.
-var Names = []string{Default, Ensemble, InputNoise, WeightNoise, PriorNoise, SWA, EMA, Mixout,
-	BestPractices, DelayedEnsemble, NoisyInterpolation, DENI}
+// Names lists every strategy in the order the paper's tables use (the
+// order of definitions).
+var Names = func() []string {
+	n := make([]string, len(definitions))
+	for i, d := range definitions {
+		n[i] = d.name
+	}
+	return n
+}()
 
 // Params are the parameters of one strategy. Zero values mean "not set"
 // until Resolve fills in the defaults; the yaml keys are the experiment file's.
@@ -101,44 +107,19 @@ func (o MemberOrder) IsZero() bool { return o == "" || o == OrderShared }
 // IsZero reports whether v is unset or the reference's majority vote.
 func (v Vote) IsZero() bool { return v == "" || v == VoteMajority }
 
-// Keys lists the parameter keys that strategy name accepts (besides name and label).
+// Keys lists the parameter keys that strategy name accepts (besides name
+// and label), nil for an unknown name.
 func Keys(name string) []string {
-	noise := []string{"noise_variance", "noise_type", "noise_layer"}
-	window := []string{"noise_start", "noise_end", "noise_after_steps"}
-	members := []string{"ensemble_size", "member_lr", "member_optimizer", "member_dropout", "member_order"}
-	interp := []string{"interpolation_steps", "step_type"}
-	train := []string{"epochs", "optimizer", "schedule", "weight_decay", "lr"}
-	var k []string
-	switch name {
-	case Default, BestPractices:
-	case Ensemble:
-		k = []string{"ensemble_size", "vote"}
-	case InputNoise:
-		k = append([]string{"noise_variance", "backbone_grad"}, window...)
-	case WeightNoise:
-		k = append(noise, window...)
-	case PriorNoise:
-		k = noise
-	case SWA:
-		k = []string{"swa_start"}
-	case EMA:
-		k = []string{"ema_decay"}
-	case Mixout:
-		k = []string{"mixout_p"}
-	case DelayedEnsemble:
-		k = append(append(noise, members...), "start_ensemble", "vote")
-	case NoisyInterpolation:
-		k = append(append(append(noise, members...), window...), interp...)
-	case DENI:
-		k = append(append(append(append(noise, members...), window...), interp...), "start_ensemble", "vote")
-	default:
+	if !Known(name) {
 		return nil
 	}
-	return append(k, train...)
+	return append(slices.Clone(lookup(name).keys), trainKeys...)
 }
 
 // Known reports whether name is a strategy.
-func Known(name string) bool { return slices.Contains(Names, name) }
+func Known(name string) bool {
+	return slices.ContainsFunc(definitions, func(d definition) bool { return d.name == name })
+}
 
 // Defaults returns the parameters of strategy name as the paper's run script
 // sets them (section 2.3 of the reference). The experiment file's keys are
@@ -156,18 +137,8 @@ func Defaults(name string) (Params, error) {
 		MemberOrder: OrderShared, Vote: VoteMajority,
 		SWAStart: 0.25, EMADecay: 0.999, MixoutP: 0.9,
 	}
-	switch name {
-	case Ensemble, DelayedEnsemble, NoisyInterpolation, DENI:
-		p.EnsembleSize = 10
-	}
-	if name == NoisyInterpolation || name == DENI {
-		p.NoiseEnd, p.NoiseEvery = 0.6, 125
-	}
-	if name == BestPractices {
-		// The reference passes weight_decay 0 through a condition that is never
-		// true (bug 8 of §1.7); AdamW's own default is the intended value.
-		wd := 0.01
-		p.Epochs, p.Optimizer, p.Schedule, p.WeightDecay = 20, "adamw", "linear_warmup", &wd
+	if d := lookup(name); d.defaults != nil {
+		d.defaults(&p)
 	}
 	return p, nil
 }
@@ -181,6 +152,9 @@ func oneOf(key, v string, allowed ...string) error {
 
 // Validate checks the parameters after the experiment file was decoded over Defaults.
 func (p Params) Validate() error {
+	if !Known(p.Name) {
+		return fmt.Errorf("unknown strategy %q (known: %v)", p.Name, Names)
+	}
 	if p.Label == "" {
 		p.Label = p.Name
 	}
@@ -231,18 +205,18 @@ func (p Params) Validate() error {
 	case p.Epochs < 0:
 		return fmt.Errorf("strategy %s: epochs must be positive, got %d", p.Label, p.Epochs)
 	}
-	if p.Name == DelayedEnsemble || p.Name == DENI || p.Name == NoisyInterpolation || p.Name == Ensemble {
-		if p.EnsembleSize < 2 {
-			return fmt.Errorf("strategy %s: ensemble_size must be at least 2 for %s", p.Label, p.Name)
-		}
+	if lookup(p.Name).population && p.EnsembleSize < 2 {
+		return fmt.Errorf("strategy %s: ensemble_size must be at least 2 for %s", p.Label, p.Name)
+	}
+	if p.Name == DENI && p.StartEnsemble < p.NoiseEnd {
+		return fmt.Errorf("strategy %s: start_ensemble (%g) must not be before noise_end (%g): DENI interpolates, then ensembles", p.Label, p.StartEnsemble, p.NoiseEnd)
 	}
 	return nil
 }
 
 // Population reports how many models the strategy holds at inference time.
 func (p Params) Population() int {
-	switch p.Name {
-	case Ensemble, DelayedEnsemble, DENI:
+	if lookup(p.Name).votes {
 		return p.EnsembleSize
 	}
 	return 1

@@ -1,9 +1,13 @@
 package schedule
 
-import "math"
+import (
+	"fmt"
+	"math"
+	"strings"
+)
 
 // Action says what a strategy does at one optimizer step. The trainer asks
-// for the action of every step, in order, before the step's update.
+// the plan for the action of every step, in order, before the step's update.
 type Action struct {
 	Step int // 1-based, as the reference counts
 
@@ -19,82 +23,195 @@ type Action struct {
 	Average bool // fold the main model into the SWA/EMA copy
 }
 
-// Schedule is the state machine of one strategy over a training run of total
-// steps with perEpoch steps per epoch. It reproduces the reference code's
-// schedules, with its uninitialised interpolation counter set to 0 (bug 2).
-type Schedule struct {
-	p               Params
-	total, perEpoch int
-	since           int  // steps (or epochs) since the last noise, creation or merge
-	multi           bool // interpolation members are alive
-	final           bool // the final (DE) ensemble exists
+// Run is the shape of a training run that a plan is made for.
+type Run struct {
+	Total, PerEpoch int // optimizer steps in all and per epoch
 }
 
-// New starts the schedule of p for a run of total steps.
-func New(p Params, total, perEpoch int) *Schedule {
-	return &Schedule{p: p, total: total, perEpoch: perEpoch}
+// at is Python's int(frac*N): the step where a fraction of training ends.
+func (r Run) at(frac float64) int { return int(math.Floor(frac * float64(r.Total))) }
+
+// Plan is what a strategy does over one run: the events at their steps, a
+// noise applied once before training, and the step from which the main model
+// is averaged after every update. Training and Simulate follow the same plan.
+type Plan struct {
+	Run
+	PriorNoise  float64  // >0: perturb the main model once before training (prior_noise)
+	AverageFrom int      // >0: fold the main model into the SWA/EMA copy after every step from this one
+	Events      []Action // at most one per step, in step order
+	pieces      []string // what the plan was made of, for String
 }
 
-// at is Python's int(frac*N) for the fractions of the schedule.
-func (s *Schedule) at(frac float64) int { return int(math.Floor(frac * float64(s.total))) }
-
-// PriorNoise is the noise multiplier applied to the weights once before
-// training (prior_noise), or 0.
-func (s *Schedule) PriorNoise() float64 {
-	if s.p.Name == PriorNoise {
-		return math.Sqrt(s.p.NoiseVariance)
-	}
-	return 0
-}
-
-// Next returns the action of the given step (1-based); batch is the step's
-// index within its epoch. Steps must be asked for in order.
-func (s *Schedule) Next(step, batch int) Action {
+// At returns the action of step (1-based).
+func (p *Plan) At(step int) Action {
 	a := Action{Step: step}
-	p := s.p
-	inWindow := s.at(p.NoiseStart) <= step && step < s.at(p.NoiseEnd)
-	switch p.Name {
-	case WeightNoise, InputNoise:
-		// Reference: noise fires when the window is open and more than
-		// noise_after_steps quiet steps have passed; so every 27th step for 25.
-		if inWindow && s.since > p.NoiseEvery {
-			s.since = 0
-			if p.Name == WeightNoise {
-				a.WeightNoise = math.Sqrt(p.NoiseVariance / float64(step))
-			} else {
-				a.InputNoise = math.Sqrt(p.NoiseVariance)
-			}
-		} else {
-			s.since++
-		}
-	case SWA:
-		a.Average = step >= s.at(p.SWAStart)
-	case EMA:
-		a.Average = true
-	case DelayedEnsemble:
-		if !s.final && step >= s.at(p.StartEnsemble) {
-			s.final = true
-			a.CreateMembers, a.FinalEnsemble, a.MemberNoise = true, true, math.Sqrt(p.NoiseVariance)
-		}
-	case NoisyInterpolation, DENI:
-		if (inWindow || s.multi) && (p.StepType == "step" || batch == 0) {
-			switch {
-			case !s.multi && s.since >= p.NoiseEvery:
-				s.since, s.multi = 0, true
-				a.CreateMembers, a.MemberNoise = true, math.Sqrt(p.NoiseVariance/float64(step))
-			case s.multi && s.since >= p.InterpolationSteps:
-				s.since, s.multi = 0, false
-				a.Merge = true
-			}
-		} else if p.Name == DENI && !s.multi && !s.final && step >= s.at(p.StartEnsemble) {
-			s.final = true
-			a.CreateMembers, a.FinalEnsemble, a.MemberNoise = true, true, math.Sqrt(p.NoiseVariance)
-		}
-		if p.StepType == "step" || batch == s.perEpoch-1 {
-			s.since++
+	for _, e := range p.Events {
+		if e.Step == step {
+			a = e
+			break
 		}
 	}
+	a.Average = p.AverageFrom > 0 && step >= p.AverageFrom
 	return a
+}
+
+// String prints the plan as its definition: the pieces, then every event.
+func (p *Plan) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "N = %d steps (%d per epoch): %s\n", p.Total, p.PerEpoch, strings.Join(p.pieces, " then "))
+	if p.PriorNoise > 0 {
+		fmt.Fprintf(&b, "  before training: noise %.4g on the main model\n", p.PriorNoise)
+	}
+	for _, e := range p.Events {
+		fmt.Fprintf(&b, "  step %4d: ", e.Step)
+		switch {
+		case e.CreateMembers && e.FinalEnsemble:
+			fmt.Fprintf(&b, "create the final ensemble, members noised by %.4g\n", e.MemberNoise)
+		case e.CreateMembers:
+			fmt.Fprintf(&b, "create members, noised by %.4g\n", e.MemberNoise)
+		case e.Merge:
+			b.WriteString("merge the members into the main model\n")
+		case e.WeightNoise > 0:
+			fmt.Fprintf(&b, "noise %.4g on the main model's weights\n", e.WeightNoise)
+		case e.InputNoise > 0:
+			fmt.Fprintf(&b, "noise %.4g on the pooled input of this step\n", e.InputNoise)
+		}
+	}
+	if p.AverageFrom > 0 {
+		fmt.Fprintf(&b, "  steps %d-%d: average the main model after the update\n", p.AverageFrom, p.Total)
+	}
+	return b.String()
+}
+
+// A piece adds one mechanism of a strategy to a plan.
+type piece func(p *Plan)
+
+// NewPlan builds the plan of strategy p for run r from its definition's pieces.
+func NewPlan(p Params, r Run) *Plan {
+	plan := &Plan{Run: r}
+	for _, add := range lookup(p.Name).plan(p) {
+		add(plan)
+	}
+	return plan
+}
+
+// add inserts e at its step; a step holds one event, so a piece that acts at
+// an occupied step looks for the next free one itself.
+func (p *Plan) add(e Action) {
+	i := len(p.Events)
+	for i > 0 && p.Events[i-1].Step > e.Step {
+		i--
+	}
+	p.Events = append(p.Events, Action{})
+	copy(p.Events[i+1:], p.Events[i:])
+	p.Events[i] = e
+}
+
+// lastStep is the step of the last event, or 0.
+func (p *Plan) lastStep() int {
+	if len(p.Events) == 0 {
+		return 0
+	}
+	return p.Events[len(p.Events)-1].Step
+}
+
+// priorNoise perturbs the main model once before training by sqrt(σ²).
+func priorNoise(s Params) piece {
+	return func(p *Plan) {
+		p.PriorNoise = math.Sqrt(s.NoiseVariance)
+		p.pieces = append(p.pieces, fmt.Sprintf("prior noise √%g", s.NoiseVariance))
+	}
+}
+
+// periodicNoise perturbs the main model's weights (sqrt(σ²/step)) or one
+// step's pooled input (sqrt(σ²)) within [noise_start, noise_end)·N. As the
+// reference, noise fires once more than noise_after_steps quiet steps have
+// passed since the run began or the last noise: every (k+2)-th step for k.
+func periodicNoise(s Params, onInput bool) piece {
+	return func(p *Plan) {
+		lo, hi := p.at(s.NoiseStart), p.at(s.NoiseEnd)
+		for step := max(lo, s.NoiseEvery+2); step < hi; step += s.NoiseEvery + 2 {
+			a := Action{Step: step}
+			if onInput {
+				a.InputNoise = math.Sqrt(s.NoiseVariance)
+			} else {
+				a.WeightNoise = math.Sqrt(s.NoiseVariance / float64(step))
+			}
+			p.add(a)
+		}
+		what := "weight"
+		if onInput {
+			what = "input"
+		}
+		p.pieces = append(p.pieces, fmt.Sprintf("%s noise in [%g·N, %g·N) every %d steps", what, s.NoiseStart, s.NoiseEnd, s.NoiseEvery+2))
+	}
+}
+
+// noisyInterpolation: within [noise_start, noise_end)·N, once
+// noise_after_steps units have passed since the run began or the last merge,
+// copy the main model into members noised by sqrt(σ²/step); merge them back
+// interpolation_steps units later. A unit is a step, or an epoch with
+// step_type epoch (then everything happens at epoch starts). An
+// interpolation still open at the end is merged by the trainer.
+func noisyInterpolation(s Params) piece {
+	return func(p *Plan) {
+		unit, first := 1, 1 // unit k is step first + k·unit
+		if s.StepType == "epoch" {
+			unit = p.PerEpoch
+		}
+		step := func(k int) int { return first + k*unit }
+		lo, hi := p.at(s.NoiseStart), p.at(s.NoiseEnd)
+		for k := s.NoiseEvery; step(k) <= p.Total; {
+			if step(k) < lo {
+				k = max(k, (lo-first+unit-1)/unit)
+				continue
+			}
+			if step(k) >= hi {
+				break
+			}
+			c := step(k)
+			p.add(Action{Step: c, CreateMembers: true, MemberNoise: math.Sqrt(s.NoiseVariance / float64(c))})
+			k += s.InterpolationSteps
+			if step(k) > p.Total {
+				break
+			}
+			p.add(Action{Step: step(k), Merge: true})
+			k += max(s.NoiseEvery, 1) // the merge's own unit cannot create
+		}
+		p.pieces = append(p.pieces, fmt.Sprintf("noisy interpolation in [%g·N, %g·N): members every %d %ss for %d", s.NoiseStart, s.NoiseEnd, s.NoiseEvery, s.StepType, s.InterpolationSteps))
+	}
+}
+
+// delayedEnsemble: at start_ensemble·N, once no interpolation is open, copy
+// the main model into members noised by sqrt(σ²) that train to the end and
+// vote with it.
+func delayedEnsemble(s Params) piece {
+	return func(p *Plan) {
+		step := max(p.at(s.StartEnsemble), 1)
+		if n := len(p.Events); n > 0 && p.Events[n-1].CreateMembers {
+			return // an interpolation stays open to the end: no final ensemble
+		}
+		step = max(step, p.lastStep()+1)
+		if step <= p.Total {
+			p.add(Action{Step: step, CreateMembers: true, FinalEnsemble: true, MemberNoise: math.Sqrt(s.NoiseVariance)})
+		}
+		p.pieces = append(p.pieces, fmt.Sprintf("delayed ensemble at %g·N", s.StartEnsemble))
+	}
+}
+
+// averageFrom folds the main model into an average after every step from
+// frac·N on (SWA), or from the first step (EMA, frac 0).
+func averageFrom(frac float64, name string) piece {
+	return func(p *Plan) {
+		p.AverageFrom = max(p.at(frac), 1)
+		p.pieces = append(p.pieces, fmt.Sprintf("%s from %g·N", name, frac))
+	}
+}
+
+// nothing is the plan of strategies that act inside the training step
+// (mixout), on the optimizer settings (best practices) or not at all.
+func nothing(what string) piece {
+	return func(p *Plan) { p.pieces = append(p.pieces, what) }
 }
 
 // Cost is the analytic training cost of a strategy, in the paper's unit: one
@@ -105,26 +222,26 @@ type Cost struct {
 	Events         []Action
 }
 
-// Simulate runs the schedule of p over total steps without training and
+// Simulate follows the plan of p over total steps without training and
 // returns its events (the steps with a non-trivial action) and its cost.
-// Ensemble is EnsembleSize independent runs of the default schedule.
+// Ensemble is EnsembleSize independent runs of the default plan.
 func Simulate(p Params, total, perEpoch int) Cost {
 	c := Cost{Steps: total}
 	if p.Name == Ensemble {
 		c.OptimizerSteps = p.EnsembleSize * total
 		return c
 	}
-	s := New(p, total, perEpoch)
+	plan := NewPlan(p, Run{Total: total, PerEpoch: perEpoch})
 	members := 0
 	for step := 1; step <= total; step++ {
-		a := s.Next(step, (step-1)%perEpoch)
+		a := plan.At(step)
 		if a.Merge {
 			members = 0
 		}
 		if a.CreateMembers {
 			members = p.EnsembleSize - 1
 		}
-		if a.CreateMembers || a.Merge || a.WeightNoise > 0 || a.InputNoise > 0 || (a.Average && (p.Name == SWA && step == s.at(p.SWAStart))) {
+		if a.CreateMembers || a.Merge || a.WeightNoise > 0 || a.InputNoise > 0 || (p.Name == SWA && step == plan.at(p.SWAStart)) {
 			c.Events = append(c.Events, a)
 		}
 		c.OptimizerSteps += 1 + members

@@ -110,10 +110,10 @@ func TestInputNoiseIsUnscaledByStep(t *testing.T) {
 }
 
 func TestSWAStartsAt312(t *testing.T) {
-	s := New(mustDefaults(t, SWA), paperSteps, paperPerEpoch)
+	plan := NewPlan(mustDefaults(t, SWA), Run{paperSteps, paperPerEpoch})
 	first := 0
 	for step := 1; step <= paperSteps; step++ {
-		if a := s.Next(step, (step-1)%paperPerEpoch); a.Average && first == 0 {
+		if a := plan.At(step); a.Average && first == 0 {
 			first = step
 		} else if first != 0 && !a.Average {
 			t.Fatalf("averaging stopped at step %d", step)

@@ -212,7 +212,7 @@ type run struct {
 	averaged           int
 	order, noise       *rand.Rand
 	lrs                optim.Schedule
-	plan               *schedule.Schedule
+	plan               *schedule.Plan
 	mixout             *Mixout
 	batch              Batch
 	steps              []StepLog
@@ -243,7 +243,7 @@ func newRun(s Setup, sd Seeds, newModel NewModel, train []Sample) (*run, error) 
 		s: s, seeds: sd, train: train, perEpoch: perEpoch, total: total,
 		main:  &trainee{m: m, opt: opt, dropout: seeds.New(sd.ModelRandomness)},
 		order: seeds.New(sd.SampleOrder), noise: seeds.New(sd.Noise),
-		lrs: lrs, plan: schedule.New(s.Strategy, total, perEpoch),
+		lrs: lrs, plan: schedule.NewPlan(s.Strategy, schedule.Run{Total: total, PerEpoch: perEpoch}),
 	}
 	if s.Strategy.Name == schedule.Mixout {
 		w := headWeight(m)
@@ -281,7 +281,7 @@ func (r *run) event(step int, kind string, scale float64) {
 
 func (r *run) fit(ctx context.Context) error {
 	scaled := r.s.Strategy.NoiseType == "scaled"
-	if m := r.plan.PriorNoise(); m > 0 {
+	if m := r.plan.PriorNoise; m > 0 {
 		Perturb(r.noiseTargets(r.main.m), m, scaled, r.noise)
 		r.event(0, EventNoise, m)
 	}
@@ -294,7 +294,7 @@ func (r *run) fit(ctx context.Context) error {
 				return err
 			}
 			step++
-			a := r.plan.Next(step, b)
+			a := r.plan.At(step)
 			if a.Merge {
 				r.merge()
 				r.event(step, EventMembersMerged, 0)
