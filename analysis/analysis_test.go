@@ -22,12 +22,12 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
-	"github.com/deni-project/deni/pipeline"
-	"github.com/deni-project/deni/pipeline/seeds"
+	"github.com/deni-project/deni/internal/results"
+	"github.com/deni-project/deni/internal/seeds"
 )
 
 // ---------------------------------------------------------------------------
-// Fixtures: result folders written with parquet-go from the pipeline row
+// Fixtures: result folders written with parquet-go from the results row
 // structs, with known macro-F1 values.
 
 // fixtureGroup is one configuration of the fixture: its runs' macro-F1 and
@@ -77,7 +77,7 @@ func writeParquetT[T any](t *testing.T, path string, rows []T) {
 // writeFixture writes the groups into dir (runs, predictions, steps, events).
 func writeFixture(t *testing.T, dir string, groups []fixtureGroup) {
 	t.Helper()
-	for _, tb := range Tables {
+	for _, tb := range results.Tables {
 		if err := os.MkdirAll(filepath.Join(dir, tb), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -90,7 +90,7 @@ func writeFixture(t *testing.T, dir string, groups []fixtureGroup) {
 				ss = g.seedsOf(i)
 			}
 			id := strings.Join([]string{g.dataset, g.strategy, string(rune('a' + i))}, "-")
-			row := pipeline.RunRow{
+			row := results.RunRow{
 				RunID: id, Experiment: "fx", Dataset: g.dataset, Model: "glove-mini", Tuning: "full",
 				Strategy: g.strategy, Augment: "none", RunIndex: int32(i), Status: "done",
 				SeedRoot: 27, SeedDataSplit: ss[seeds.DataSplit], SeedLabelChoice: ss[seeds.LabelChoice],
@@ -114,29 +114,29 @@ func writeFixture(t *testing.T, dir string, groups []fixtureGroup) {
 			if i >= len(g.f1) {
 				row.Status, row.Error = "failed", "boom"
 				row.OptimizerSteps, row.TrainFLOPs, row.WallSeconds = 0, 0, 0
-				writeParquetT(t, filepath.Join(dir, tableRuns, id+".parquet"), []pipeline.RunRow{row})
+				writeParquetT(t, filepath.Join(dir, results.TableRuns, id+".parquet"), []results.RunRow{row})
 				continue
 			}
 			row.MacroF1, row.Accuracy = g.f1[i], g.f1[i]+0.01
-			var steps []pipeline.StepRow
+			var steps []results.StepRow
 			for s := int32(1); s <= 40; s++ {
-				steps = append(steps, pipeline.StepRow{RunID: id, Model: 0, Step: s, Epoch: 1 + (s-1)/10,
+				steps = append(steps, results.StepRow{RunID: id, Model: 0, Step: s, Epoch: 1 + (s-1)/10,
 					Loss: float32(1/float64(s) + 0.01*float64(i)), Phase: "single"})
 			}
-			var events []pipeline.EventRow
+			var events []results.EventRow
 			if strings.HasPrefix(g.strategy, "deni") {
-				events = []pipeline.EventRow{
-					{RunID: id, Step: 12, Kind: pipeline.EventMembersCreated, Models: 10},
-					{RunID: id, Step: 16, Kind: pipeline.EventMembersMerged, Models: 1},
-					{RunID: id, Step: 36, Kind: pipeline.EventFinalEnsembleCreated, Models: 10},
+				events = []results.EventRow{
+					{RunID: id, Step: 12, Kind: results.EventMembersCreated, Models: 10},
+					{RunID: id, Step: 16, Kind: results.EventMembersMerged, Models: 1},
+					{RunID: id, Step: 36, Kind: results.EventFinalEnsembleCreated, Models: 10},
 				}
 			}
-			preds := []pipeline.PredictionRow{{RunID: id, Sample: 0, SampleID: "s0", Label: 1, Pred: 1,
+			preds := []results.PredictionRow{{RunID: id, Sample: 0, SampleID: "s0", Label: 1, Pred: 1,
 				Logits: []float32{0.1, 0.9}, MemberPreds: []int32{1}, MemberLogits: []float32{0.1, 0.9}}}
-			writeParquetT(t, filepath.Join(dir, tablePredictions, id+".parquet"), preds)
-			writeParquetT(t, filepath.Join(dir, tableSteps, id+".parquet"), steps)
-			writeParquetT(t, filepath.Join(dir, tableEvents, id+".parquet"), events)
-			writeParquetT(t, filepath.Join(dir, tableRuns, id+".parquet"), []pipeline.RunRow{row})
+			writeParquetT(t, filepath.Join(dir, results.TablePredictions, id+".parquet"), preds)
+			writeParquetT(t, filepath.Join(dir, results.TableSteps, id+".parquet"), steps)
+			writeParquetT(t, filepath.Join(dir, results.TableEvents, id+".parquet"), events)
+			writeParquetT(t, filepath.Join(dir, results.TableRuns, id+".parquet"), []results.RunRow{row})
 		}
 	}
 }
@@ -680,7 +680,7 @@ func TestBadFilesNamed(t *testing.T) {
 	}{
 		{"not parquet", "runs", func(t *testing.T, p string) { os.WriteFile(p, []byte("hello, not parquet"), 0o644) }, "not a readable Parquet file"},
 		{"truncated", "steps", func(t *testing.T, p string) {
-			writeParquetT(t, p, []pipeline.StepRow{{RunID: "x", Step: 1, Loss: 1}})
+			writeParquetT(t, p, []results.StepRow{{RunID: "x", Step: 1, Loss: 1}})
 			b, _ := os.ReadFile(p)
 			os.WriteFile(p, b[:len(b)/2], 0o644)
 		}, "not a readable Parquet file"},
@@ -721,9 +721,9 @@ func TestBadFilesNamed(t *testing.T) {
 		dir := t.TempDir()
 		writeFixture(t, dir, mainFixture[:1])
 		p := filepath.Join(dir, "steps", "zz-bad.parquet")
-		var rows []pipeline.StepRow
+		var rows []results.StepRow
 		for i := 0; i < 2000; i++ {
-			rows = append(rows, pipeline.StepRow{RunID: "x", Step: int32(i), Loss: float32(i) * 0.5, Phase: "single"})
+			rows = append(rows, results.StepRow{RunID: "x", Step: int32(i), Loss: float32(i) * 0.5, Phase: "single"})
 		}
 		if err := parquet.WriteFile(p, rows, parquet.Compression(&parquet.Zstd)); err != nil {
 			t.Fatal(err)
@@ -882,14 +882,14 @@ func TestOlderResultsGetNewColumnsAsNULL(t *testing.T) {
 	ctx := context.Background()
 	src, srcDir := openFixture(t, mainFixture)
 	dir := t.TempDir()
-	for _, tb := range Tables {
+	for _, tb := range results.Tables {
 		if err := os.MkdirAll(filepath.Join(dir, tb), 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// One run file as deni wrote it before the readout columns.
 	q := fmt.Sprintf("COPY (SELECT * EXCLUDE (main_macro_f1, majority_macro_f1, mean_probs_macro_f1) FROM read_parquet(%s)) TO %s (FORMAT parquet)",
-		sqlString(filepath.Join(srcDir, tableRuns, "trec-deni-a.parquet")), sqlString(filepath.Join(dir, tableRuns, "trec-deni-a.parquet")))
+		sqlString(filepath.Join(srcDir, results.TableRuns, "trec-deni-a.parquet")), sqlString(filepath.Join(dir, results.TableRuns, "trec-deni-a.parquet")))
 	if _, err := src.Conn().ExecContext(ctx, q); err != nil {
 		t.Fatal(err)
 	}

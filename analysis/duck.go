@@ -7,7 +7,9 @@
 //
 // The SQL lives in sql/*.sql, embedded in the binary; each file explains its
 // statistics. Everything runs offline: DuckDB's extension auto-install and
-// auto-load are off.
+// auto-load are off (internal/duck opens every connection). The files are
+// read with the schema of internal/results; analysis imports nothing of the
+// pipeline or the data layer.
 package analysis
 
 import (
@@ -22,9 +24,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/deni-project/deni/data"
-
-	"github.com/deni-project/deni/pipeline"
+	"github.com/deni-project/deni/internal/duck"
+	"github.com/deni-project/deni/internal/results"
 )
 
 //go:embed sql/*.sql
@@ -39,26 +40,13 @@ func sqlText(name string) string {
 	return string(b)
 }
 
-// The result tables (folders of DIR/<experiment>, see pipeline/results.go)
-// and the copy of the experiment file there.
-const (
-	tableRuns        = "runs"
-	tablePredictions = "predictions"
-	tableSteps       = "steps"
-	tableEvents      = "events"
-	specFile         = "experiment.yaml"
-)
-
-// Tables are the result tables, one folder each in an experiment's results
-// folder, in the order they are checked.
-var Tables = []string{tableRuns, tablePredictions, tableSteps, tableEvents}
-
-// rowTypes maps each table to the row struct that is its Parquet schema.
+// rowTypes maps each result table (internal/results: one folder each in an
+// experiment's results folder) to the row struct that is its Parquet schema.
 var rowTypes = map[string]reflect.Type{
-	tableRuns:        reflect.TypeOf(pipeline.RunRow{}),
-	tablePredictions: reflect.TypeOf(pipeline.PredictionRow{}),
-	tableSteps:       reflect.TypeOf(pipeline.StepRow{}),
-	tableEvents:      reflect.TypeOf(pipeline.EventRow{}),
+	results.TableRuns:        reflect.TypeOf(results.RunRow{}),
+	results.TablePredictions: reflect.TypeOf(results.PredictionRow{}),
+	results.TableSteps:       reflect.TypeOf(results.StepRow{}),
+	results.TableEvents:      reflect.TypeOf(results.EventRow{}),
 }
 
 // ErrNoResults is returned (wrapped) when a results folder holds no run.
@@ -69,7 +57,7 @@ var ErrNoResults = errors.New("no results")
 // table summary).
 type DB struct {
 	dir     string
-	duck    *data.DuckConn
+	session *duck.DB
 	conn    *sql.Conn
 	files   map[string][]string // validated Parquet files per table
 	summary []SummaryRow
@@ -90,8 +78,8 @@ func Open(ctx context.Context, resultsDir string) (*DB, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("results folder %s is not a folder (pass --results results/<experiment>)", resultsDir)
 	}
-	files := make(map[string][]string, len(Tables))
-	for _, t := range Tables {
+	files := make(map[string][]string, len(results.Tables))
+	for _, t := range results.Tables {
 		fs, err := tableFiles(resultsDir, t)
 		if err != nil {
 			return nil, err
@@ -109,7 +97,7 @@ func Open(ctx context.Context, resultsDir string) (*DB, error) {
 	}
 	d.dir = resultsDir
 	d.files = files
-	for _, t := range Tables {
+	for _, t := range results.Tables {
 		if err := d.createView(ctx, t); err != nil {
 			d.Close()
 			return nil, err
@@ -125,7 +113,7 @@ func Open(ctx context.Context, resultsDir string) (*DB, error) {
 // openDuck opens an offline in-memory database with one connection,
 // configured by sql/connection.sql.
 func openDuck(ctx context.Context) (*DB, error) {
-	d, err := data.OpenDuckDB(ctx, splitSQL(sqlText("connection.sql"))...)
+	d, err := duck.Open(ctx, splitSQL(sqlText("connection.sql"))...)
 	if err != nil {
 		return nil, err
 	}
@@ -133,12 +121,12 @@ func openDuck(ctx context.Context) (*DB, error) {
 		d.Close()
 		return nil, err
 	}
-	return &DB{duck: d, conn: d.Conn}, nil
+	return &DB{session: d, conn: d.Conn}, nil
 }
 
 // Close releases the session.
 func (d *DB) Close() error {
-	return d.duck.Close()
+	return d.session.Close()
 }
 
 // Dir is the results folder.
@@ -149,7 +137,7 @@ func (d *DB) Dir() string { return d.dir }
 func (d *DB) Conn() *sql.Conn { return d.conn }
 
 // Runs is the number of run files (done or failed).
-func (d *DB) Runs() int { return len(d.files[tableRuns]) }
+func (d *DB) Runs() int { return len(d.files[results.TableRuns]) }
 
 // createView defines table t over its files, or as an empty table when
 // there are none.

@@ -11,7 +11,8 @@ import (
 	"path/filepath"
 	"sort"
 
-	"github.com/deni-project/deni/pipeline/atomicfile"
+	"github.com/deni-project/deni/internal/atomicfile"
+	"github.com/deni-project/deni/internal/results"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -19,8 +20,6 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
-
-	"github.com/deni-project/deni/pipeline"
 )
 
 // Plot size and resolution of the PNGs (the SVGs scale).
@@ -275,7 +274,7 @@ func (d *DB) lossCurves(ctx context.Context, b block, ds string) ([]lossCurve, e
 	args := []any{ds, b.Model, b.Tuning, b.Augment}
 	rows, err := d.conn.QueryContext(ctx, sqlText("loss_curves.sql"), args...)
 	if err != nil {
-		return nil, d.mapError(fmt.Errorf("loss curves: %w", err), tableRuns, tableSteps)
+		return nil, d.mapError(fmt.Errorf("loss curves: %w", err), results.TableRuns, results.TableSteps)
 	}
 	byStrategy := map[string]*lossCurve{}
 	var order []string
@@ -298,12 +297,12 @@ func (d *DB) lossCurves(ctx context.Context, b block, ds string) ([]lossCurve, e
 	}
 	if err := rows.Err(); err != nil {
 		rows.Close()
-		return nil, d.mapError(fmt.Errorf("loss curves: %w", err), tableRuns, tableSteps)
+		return nil, d.mapError(fmt.Errorf("loss curves: %w", err), results.TableRuns, results.TableSteps)
 	}
 	rows.Close()
 	erows, err := d.conn.QueryContext(ctx, sqlText("events.sql"), args...)
 	if err != nil {
-		return nil, d.mapError(fmt.Errorf("events: %w", err), tableRuns, tableEvents)
+		return nil, d.mapError(fmt.Errorf("events: %w", err), results.TableRuns, results.TableEvents)
 	}
 	defer erows.Close()
 	for erows.Next() {
@@ -317,7 +316,7 @@ func (d *DB) lossCurves(ctx context.Context, b block, ds string) ([]lossCurve, e
 		}
 	}
 	if err := erows.Err(); err != nil {
-		return nil, d.mapError(fmt.Errorf("events: %w", err), tableRuns, tableEvents)
+		return nil, d.mapError(fmt.Errorf("events: %w", err), results.TableRuns, results.TableEvents)
 	}
 	out := make([]lossCurve, 0, len(order))
 	for _, s := range b.Strategies { // table order
@@ -349,9 +348,9 @@ var eventGlyphs = []struct {
 	Kind, Label string
 	Shape       draw.GlyphDrawer
 }{
-	{pipeline.EventMembersCreated, "members created (NI)", draw.TriangleGlyph{}},
-	{pipeline.EventMembersMerged, "members merged (NI)", draw.BoxGlyph{}},
-	{pipeline.EventFinalEnsembleCreated, "final ensemble created (DE)", draw.CrossGlyph{}},
+	{results.EventMembersCreated, "members created (NI)", draw.TriangleGlyph{}},
+	{results.EventMembersMerged, "members merged (NI)", draw.BoxGlyph{}},
+	{results.EventFinalEnsembleCreated, "final ensemble created (DE)", draw.CrossGlyph{}},
 }
 
 // lossPlot: smoothed mean training loss of the main model per strategy,

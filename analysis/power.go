@@ -17,7 +17,7 @@ import (
 
 	"gonum.org/v1/gonum/stat/distuv"
 
-	"github.com/deni-project/deni/pipeline/seeds"
+	"github.com/deni-project/deni/internal/seeds"
 )
 
 // Power analysis: how many runs per strategy does an experiment need before

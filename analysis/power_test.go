@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/deni-project/deni/pipeline/seeds"
+	"github.com/deni-project/deni/internal/seeds"
 )
 
 // The golden powers of testdata/power_golden.json come from an independent

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/deni-project/deni/internal/results"
 )
 
 var mentionsSummary = regexp.MustCompile(`(?i)\bsummary`)
@@ -34,7 +36,7 @@ func (d *DB) Query(ctx context.Context, query string, w io.Writer, format string
 	}
 	rows, err := d.conn.QueryContext(ctx, query)
 	if err != nil {
-		return d.mapError(fmt.Errorf("query: %w", err), Tables...)
+		return d.mapError(fmt.Errorf("query: %w", err), results.Tables...)
 	}
 	defer rows.Close()
 	cols, err := rows.Columns()
@@ -56,7 +58,7 @@ func (d *DB) Query(ctx context.Context, query string, w io.Writer, format string
 		records = append(records, rec)
 	}
 	if err := rows.Err(); err != nil {
-		return d.mapError(fmt.Errorf("query: %w", err), Tables...)
+		return d.mapError(fmt.Errorf("query: %w", err), results.Tables...)
 	}
 	switch format {
 	case "csv":
@@ -110,7 +112,7 @@ func QueryDir(ctx context.Context, resultsDir, query string, w, errw io.Writer, 
 	}
 	defer d.Close()
 	if d.Runs() == 0 && errw != nil {
-		fmt.Fprintf(errw, "note: %s holds no run results yet: every table is empty\n", resultsDir+"/"+tableRuns)
+		fmt.Fprintf(errw, "note: %s holds no run results yet: every table is empty\n", resultsDir+"/"+results.TableRuns)
 	}
 	return d.Query(ctx, query, w, format)
 }

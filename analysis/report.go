@@ -14,7 +14,8 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/deni-project/deni/pipeline/atomicfile"
+	"github.com/deni-project/deni/internal/atomicfile"
+	"github.com/deni-project/deni/internal/results"
 
 	"gonum.org/v1/plot"
 )
@@ -174,7 +175,7 @@ func (d *DB) buildReport(ctx context.Context, out string) (reportPage, int, erro
 		page.TotalDone += int(m.Done)
 		page.TotalFail += int(m.Failed)
 	}
-	if b, err := os.ReadFile(filepath.Join(d.dir, specFile)); err == nil {
+	if b, err := os.ReadFile(filepath.Join(d.dir, results.SpecFile)); err == nil {
 		page.Spec = string(b)
 	}
 	colors := colorsFor(rows)
@@ -428,7 +429,7 @@ func factorRows(rows []SummaryRow) reportFactors {
 func (d *DB) metadata(ctx context.Context) ([]metaRow, error) {
 	rows, err := d.conn.QueryContext(ctx, sqlText("metadata.sql"))
 	if err != nil {
-		return nil, d.mapError(fmt.Errorf("metadata: %w", err), tableRuns)
+		return nil, d.mapError(fmt.Errorf("metadata: %w", err), results.TableRuns)
 	}
 	defer rows.Close()
 	var out []metaRow

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+
+	"github.com/deni-project/deni/internal/results"
 )
 
 // SummaryRow is one row of the summary table: the statistics of one
@@ -113,7 +115,7 @@ func (d *DB) Summary(ctx context.Context) ([]SummaryRow, error) {
 	}
 	for _, f := range []string{"summary_stats.sql", "summary_tests.sql"} {
 		if _, err := d.conn.ExecContext(ctx, sqlText(f)); err != nil {
-			return nil, d.mapError(fmt.Errorf("summary (%s): %w", f, err), tableRuns)
+			return nil, d.mapError(fmt.Errorf("summary (%s): %w", f, err), results.TableRuns)
 		}
 	}
 	values, order, err := d.groupValues(ctx)
@@ -125,7 +127,7 @@ func (d *DB) Summary(ctx context.Context) ([]SummaryRow, error) {
 		return nil, err
 	}
 	if _, err := d.conn.ExecContext(ctx, sqlText("summary.sql")); err != nil {
-		return nil, d.mapError(fmt.Errorf("summary: %w", err), tableRuns)
+		return nil, d.mapError(fmt.Errorf("summary: %w", err), results.TableRuns)
 	}
 	rows, err := d.conn.QueryContext(ctx, "SELECT * FROM summary")
 	if err != nil {
@@ -143,7 +145,7 @@ func (d *DB) Summary(ctx context.Context) ([]SummaryRow, error) {
 func (d *DB) groupValues(ctx context.Context) (map[string][]float64, []groupKey, error) {
 	rows, err := d.conn.QueryContext(ctx, sqlText("group_values.sql"))
 	if err != nil {
-		return nil, nil, d.mapError(fmt.Errorf("summary values: %w", err), tableRuns)
+		return nil, nil, d.mapError(fmt.Errorf("summary values: %w", err), results.TableRuns)
 	}
 	defer rows.Close()
 	values := map[string][]float64{}
@@ -165,7 +167,7 @@ func (d *DB) groupValues(ctx context.Context) (map[string][]float64, []groupKey,
 		order = append(order, k)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, nil, d.mapError(fmt.Errorf("summary values: %w", err), tableRuns)
+		return nil, nil, d.mapError(fmt.Errorf("summary values: %w", err), results.TableRuns)
 	}
 	return values, order, nil
 }
@@ -248,7 +250,7 @@ func openWithRuns(ctx context.Context, resultsDir string) (*DB, error) {
 	if d.Runs() == 0 {
 		d.Close()
 		return nil, fmt.Errorf("%w in %s: %s/ holds no .parquet file (run `deni run` first, or pass the experiment's folder results/<experiment>)",
-			ErrNoResults, resultsDir, filepath.Join(resultsDir, tableRuns))
+			ErrNoResults, resultsDir, filepath.Join(resultsDir, results.TableRuns))
 	}
 	return d, nil
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/duckdb/duckdb-go/v2"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/deni-project/deni/internal/results"
 )
 
 // colKind is the class of a column's values that the SQL relies on.
@@ -32,7 +34,7 @@ func (k colKind) String() string {
 // result file of this table. Columns the SQL does not use may be missing
 // (older files): union_by_name reads them as NULL.
 var requiredColumns = map[string]map[string]colKind{
-	tableRuns: {
+	results.TableRuns: {
 		"run_id": kindString, "experiment": kindString, "dataset": kindString, "model": kindString,
 		"tuning": kindString, "strategy": kindString, "augment": kindString, "run_index": kindInt,
 		"status": kindString, "macro_f1": kindFloat, "accuracy": kindFloat, "classes": kindInt,
@@ -44,9 +46,9 @@ var requiredColumns = map[string]map[string]colKind{
 		"blas": kindString, "deni_version": kindString, "go_version": kindString,
 		"started_at": kindTime, "finished_at": kindTime,
 	},
-	tablePredictions: {"run_id": kindString, "label": kindInt, "pred": kindInt},
-	tableSteps:       {"run_id": kindString, "model": kindInt, "step": kindInt, "loss": kindFloat},
-	tableEvents:      {"run_id": kindString, "step": kindInt, "kind": kindString},
+	results.TablePredictions: {"run_id": kindString, "label": kindInt, "pred": kindInt},
+	results.TableSteps:       {"run_id": kindString, "model": kindInt, "step": kindInt, "loss": kindFloat},
+	results.TableEvents:      {"run_id": kindString, "step": kindInt, "kind": kindString},
 }
 
 // checkParquetFile opens path with parquet-go (footer and schema only) and

@@ -23,8 +23,8 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
-	"github.com/deni-project/deni/pipeline/atomicfile"
-	"github.com/deni-project/deni/pipeline/seeds"
+	"github.com/deni-project/deni/internal/atomicfile"
+	"github.com/deni-project/deni/internal/seeds"
 )
 
 // Sample is a labelled text. Inputs of an augmenter are the labelled samples

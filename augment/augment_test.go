@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/deni-project/deni/pipeline/seeds"
+	"github.com/deni-project/deni/internal/seeds"
 )
 
 // realSentences are real texts: SNIPS utterances (CC0) and TREC questions.

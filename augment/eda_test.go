@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/deni-project/deni/pipeline/seeds"
+	"github.com/deni-project/deni/internal/seeds"
 )
 
 func TestOnlyCharsMatchesEDA(t *testing.T) {

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deni-project/deni/pipeline/seeds"
+	"github.com/deni-project/deni/internal/seeds"
 )
 
 // fakeChat is an OpenAI-compatible chat-completions server. fail, when set,

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/deni-project/deni/pipeline/seeds"
+	"github.com/deni-project/deni/internal/seeds"
 )
 
 var twoIntents = []string{"AddToPlaylist", "GetWeather"}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/deni-project/deni/pipeline/seeds"
+	"github.com/deni-project/deni/internal/seeds"
 )
 
 func TestEmbeddedNoiseTables(t *testing.T) {

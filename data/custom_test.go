@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/deni-project/deni/pipeline/seeds"
+	"github.com/deni-project/deni/internal/seeds"
 )
 
 func errorIs(err, target error) bool { return err != nil && errors.Is(err, target) }

@@ -4,13 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"database/sql"
 	"database/sql/driver"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -18,66 +15,17 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/deni-project/deni/internal/duck"
 )
 
-// DuckConn is one in-memory DuckDB database with one connection, opened
-// offline: extension auto-install and auto-load are off and the extension
-// directory is a private folder, so a stray http/S3 path fails fast instead of
-// trying to download anything. Only built-in readers (csv, json, parquet) are
-// used. The data layer and the analysis package both open DuckDB this way.
-type DuckConn struct {
-	connector *duckdb.Connector
-	db        *sql.DB
-	Conn      *sql.Conn
-}
-
-// ExtensionDir is the private extension_directory of deni's DuckDB
-// connections. Nothing is ever installed there (auto-install is off).
-func ExtensionDir() string {
-	return filepath.Join(os.TempDir(), "deni-duckdb-extensions")
-}
-
-// OpenDuckDB opens an offline in-memory DuckDB connection and runs settings
-// (SET statements) on it after the offline ones.
-func OpenDuckDB(ctx context.Context, settings ...string) (*DuckConn, error) {
-	init := func(execer driver.ExecerContext) error {
-		stmts := append([]string{
-			"SET autoinstall_known_extensions=false",
-			"SET autoload_known_extensions=false",
-			"SET extension_directory=" + sqlString(ExtensionDir()),
-		}, settings...)
-		for _, q := range stmts {
-			if _, err := execer.ExecContext(ctx, q, nil); err != nil {
-				return fmt.Errorf("configure DuckDB (%s): %w", q, err)
-			}
-		}
-		return nil
-	}
-	c, err := duckdb.NewConnector("", init)
-	if err != nil {
-		return nil, fmt.Errorf("open DuckDB: %w", err)
-	}
-	db := sql.OpenDB(c)
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		db.Close()
-		c.Close()
-		return nil, fmt.Errorf("open DuckDB connection: %w", err)
-	}
-	return &DuckConn{connector: c, db: db, Conn: conn}, nil
-}
-
-// Close releases the connection and the database.
-func (s *DuckConn) Close() error {
-	return errors.Join(s.Conn.Close(), s.db.Close(), s.connector.Close())
-}
-
-// duckSession is the data layer's DuckDB connection.
-type duckSession struct{ *DuckConn }
+// duckSession is the data layer's DuckDB connection (offline: see
+// internal/duck).
+type duckSession struct{ *duck.DB }
 
 func openDuck(ctx context.Context) (*duckSession, error) {
 	// Row order is part of the contract (ids are row positions).
-	d, err := OpenDuckDB(ctx, "SET preserve_insertion_order=true")
+	d, err := duck.Open(ctx, "SET preserve_insertion_order=true")
 	if err != nil {
 		return nil, err
 	}

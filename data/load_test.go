@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/deni-project/deni/internal/duck"
 )
 
 // testDataDir is the real datasets folder: $DENI_DATA_DIR, else
@@ -218,7 +220,7 @@ func TestDuckDBIsOffline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cols["i"][0] != "false" || cols["l"][0] != "false" || cols["d"][0] != ExtensionDir() {
+	if cols["i"][0] != "false" || cols["l"][0] != "false" || cols["d"][0] != duck.ExtensionDir() {
 		t.Fatalf("DuckDB settings %v", cols)
 	}
 }

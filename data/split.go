@@ -6,7 +6,7 @@ import (
 	"math/bits"
 	"math/rand/v2"
 
-	"github.com/deni-project/deni/pipeline/seeds"
+	"github.com/deni-project/deni/internal/seeds"
 )
 
 // TestFraction is the paper's held-out share: sklearn

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/deni-project/deni/pipeline/seeds"
+	"github.com/deni-project/deni/internal/seeds"
 )
 
 func TestAllocateMatchesSklearnTotals(t *testing.T) {

@@ -1,4 +1,4 @@
--- The second augmentation table of the README:
+-- The second augmentation table of docs/results/augmentation.md:
 --   deni sql --results results/augmentation - < experiments/augmentation-vs-default.sql
 -- Against default without augmentation, averaged over the three datasets:
 -- change of the mean (points), ratio of the std, and cost in optimizer steps.

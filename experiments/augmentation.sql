@@ -1,4 +1,4 @@
--- The augmentation tables of the README:
+-- The augmentation tables of docs/results/augmentation.md:
 --   deni sql --results results/augmentation - < experiments/augmentation.sql
 -- One row per dataset and strategy, one column per augmentation: macro-F1 x100,
 -- mean ± population std (worst run), "(n k)" when a cell has k runs, not 5.

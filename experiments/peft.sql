@@ -1,4 +1,4 @@
--- The PEFT table of the README: deni sql --results results/peft - < experiments/peft.sql
+-- The PEFT table of docs/results/peft.md: deni sql --results results/peft - < experiments/peft.sql
 -- macro-F1 x100 (mean, population std, worst run); cost = mean CPU-seconds per run
 -- and optimizer steps, relative to full fine-tuning with the default strategy.
 WITH g AS (

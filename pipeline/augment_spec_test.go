@@ -52,7 +52,7 @@ func TestParseAugmentMethodsAndDefaults(t *testing.T) {
 		t.Errorf("llm defaults: %+v", l)
 	}
 	// Augmented runs train for the entry's epochs.
-	runs := Plan(e)
+	runs := Plan(e, nil)
 	if runs[0].Train.Epochs != 10 || runs[2].Train.Epochs != 12 || runs[12].Train.Epochs != 10 {
 		t.Errorf("epochs: none %d, eda %d, llm %d", runs[0].Train.Epochs, runs[2].Train.Epochs, runs[12].Train.Epochs)
 	}
@@ -66,7 +66,7 @@ func TestAugmentRunIdentity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := Plan(e)[0].CanonicalConfig(); !strings.Contains(got, `"augment":{"Method":"none","K":1,"Epochs":12}`) {
+	if got := Plan(e, nil)[0].CanonicalConfig(); !strings.Contains(got, `"augment":{"Method":"none","K":1,"Epochs":12}`) {
 		t.Fatalf("the canonical JSON of augment none changed: %s", got)
 	}
 	id := func(entry string) string {
@@ -74,7 +74,7 @@ func TestAugmentRunIdentity(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return Plan(e)[0].ID
+		return Plan(e, nil)[0].ID
 	}
 	base := id("{method: llm, k: 1, endpoint: http://a:1, model: m}")
 	if id("{method: llm, k: 1, endpoint: http://b:2, model: m, concurrency: 9, cache_dir: /x, api_key_env: K}") != base {

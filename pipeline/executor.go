@@ -14,12 +14,9 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-)
 
-// AfterRun, when not nil, is called by `deni run` after its runs with the
-// experiment's results folder (DIR/<experiment>) to aggregate them. The
-// analysis package sets it; `deni work` (one shard of many) does not call it.
-var AfterRun func(resultsDir string) error
+	"github.com/deni-project/deni/internal/results"
+)
 
 // Observer follows an execution: the CLI shows it as a progress bar or as log
 // lines. Calls come from several workers at once.
@@ -28,7 +25,7 @@ type Observer interface {
 	// will be attempted.
 	Planned(total int)
 	// Finished is called when a run is committed (row.Status done or failed).
-	Finished(r Run, row *RunRow)
+	Finished(r Run, row *results.RunRow)
 	// Skipped is called for a planned run that is not executed after all:
 	// another process holds it, or it was finished meanwhile, or the
 	// execution was cancelled.
@@ -242,7 +239,7 @@ func (x *Executor) one(ctx context.Context, log *slog.Logger, r Run) (outcome, e
 		return skip(outCancelled, "cancelled")
 	}
 	if runErr != nil {
-		res = &Result{Run: RunRow{Status: string(StatusFailed), Error: runErr.Error()}}
+		res = &Result{Run: results.RunRow{Status: string(StatusFailed), Error: runErr.Error()}}
 	} else {
 		res.Run.Status = string(StatusDone)
 		res.Run.Error = ""
@@ -273,7 +270,7 @@ func (x *Executor) adoptLegacy(log *slog.Logger, runs []Run) (int, error) {
 		if r.LegacyID == "" {
 			continue
 		}
-		if _, err := os.Lstat(x.Store.Path(TableRuns, r.LegacyID)); err != nil {
+		if _, err := os.Lstat(x.Store.Path(results.TableRuns, r.LegacyID)); err != nil {
 			continue
 		}
 		adopted, err := x.adoptOne(log, r)
@@ -298,7 +295,7 @@ func (x *Executor) adoptOne(log *slog.Logger, r Run) (bool, error) {
 		return false, err
 	}
 	defer legacy.Unlock()
-	if _, err := os.Lstat(x.Store.Path(TableRuns, r.LegacyID)); errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Lstat(x.Store.Path(results.TableRuns, r.LegacyID)); errors.Is(err, fs.ErrNotExist) {
 		return false, nil // adopted by another process meanwhile
 	}
 	old, err := x.Store.ReadRun(r.LegacyID)
@@ -368,7 +365,7 @@ func trimStack(s []byte) []byte {
 // fill sets the RunRow columns that the executor owns. Configuration columns
 // that the runner left zero (it did not run, or did not set them) are taken
 // from the run's effective training settings.
-func (x *Executor) fill(row *RunRow, r Run, c runCost) {
+func (x *Executor) fill(row *results.RunRow, r Run, c runCost) {
 	row.RunID = r.ID
 	row.Experiment = r.Experiment
 	row.Dataset = r.Dataset.Name

@@ -19,7 +19,8 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
-	"github.com/deni-project/deni/pipeline/atomicfile"
+	"github.com/deni-project/deni/internal/atomicfile"
+	"github.com/deni-project/deni/internal/results"
 )
 
 const execSpec = `name: exec-test
@@ -31,11 +32,17 @@ train: {labelled: 48, epochs: 1}
 
 func execRuns(t testing.TB) []Run {
 	t.Helper()
+	return execRunsWith(t, nil)
+}
+
+// execRunsWith plans execSpec with the model answers of m.
+func execRunsWith(t testing.TB, m Models) []Run {
+	t.Helper()
 	e, err := Parse("exec.yaml", []byte(execSpec))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Plan(e)
+	return Plan(e, m)
 }
 
 // fakeRunner is a deterministic Runner: its result is a function of the
@@ -90,17 +97,17 @@ func (f *fakeRunner) count(id string) int {
 func fakeResult(r Run) *Result {
 	s := r.Seeds.ModelInit
 	// With train.lr unset the runner uses "the model's default", as the train stage does.
-	res := &Result{Run: RunRow{MacroF1: float64(s%1000) / 1000, Accuracy: float64(s%997) / 997, Classes: 6,
+	res := &Result{Run: results.RunRow{MacroF1: float64(s%1000) / 1000, Accuracy: float64(s%997) / 997, Classes: 6,
 		NTrain: 48, NTest: 5, Members: 1, Steps: 6, OptimizerSteps: 6, BLAS: "fake", LR: cmp.Or(r.Train.LR, 1e-3)}}
 	for i := range 5 {
-		res.Predictions = append(res.Predictions, PredictionRow{Sample: int32(i), SampleID: fmt.Sprint("s", i),
+		res.Predictions = append(res.Predictions, results.PredictionRow{Sample: int32(i), SampleID: fmt.Sprint("s", i),
 			Label: int32(i % 6), Pred: int32((uint64(i) + s) % 6), Logits: []float32{float32(s%7) / 7, 0.5},
 			MemberPreds: []int32{int32(i)}, MemberLogits: []float32{0.25, float32(i)}})
 	}
 	for i := range 3 {
-		res.Steps = append(res.Steps, StepRow{Step: int32(i + 1), Epoch: 1, Loss: float32(s%13) / float32(i+1), LR: 1e-4, Phase: "single"})
+		res.Steps = append(res.Steps, results.StepRow{Step: int32(i + 1), Epoch: 1, Loss: float32(s%13) / float32(i+1), LR: 1e-4, Phase: "single"})
 	}
-	res.Events = append(res.Events, EventRow{Step: 2, Kind: EventNoise, Models: 1, Scale: 0.15, Detail: r.Strategy.Label})
+	res.Events = append(res.Events, results.EventRow{Step: 2, Kind: results.EventNoise, Models: 1, Scale: 0.15, Detail: r.Strategy.Label})
 	return res
 }
 
@@ -143,7 +150,7 @@ func checkDone(t *testing.T, s *Store, runs []Run) {
 			t.Fatalf("run %d: status %q error %q", r.Position, row.Status, row.Error)
 		}
 		want := fakeResult(r)
-		preds, err := parquet.ReadFile[PredictionRow](s.Path(TablePredictions, r.ID))
+		preds, err := parquet.ReadFile[results.PredictionRow](s.Path(results.TablePredictions, r.ID))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,11 +160,11 @@ func checkDone(t *testing.T, s *Store, runs []Run) {
 		if !reflect.DeepEqual(preds, want.Predictions) {
 			t.Fatalf("run %d predictions\n got %+v\nwant %+v", r.Position, preds, want.Predictions)
 		}
-		steps, err := parquet.ReadFile[StepRow](s.Path(TableSteps, r.ID))
+		steps, err := parquet.ReadFile[results.StepRow](s.Path(results.TableSteps, r.ID))
 		if err != nil || len(steps) != 3 || steps[2].RunID != r.ID {
 			t.Fatalf("run %d steps %+v %v", r.Position, steps, err)
 		}
-		events, err := parquet.ReadFile[EventRow](s.Path(TableEvents, r.ID))
+		events, err := parquet.ReadFile[results.EventRow](s.Path(results.TableEvents, r.ID))
 		if err != nil || len(events) != 1 || events[0].Detail != r.Strategy.Label {
 			t.Fatalf("run %d events %+v %v", r.Position, events, err)
 		}
@@ -204,7 +211,7 @@ func TestExecuteWritesEveryTable(t *testing.T) {
 
 	// The runs file is the last one written.
 	for _, r := range runs {
-		runsFI, _ := os.Stat(x.Store.Path(TableRuns, r.ID))
+		runsFI, _ := os.Stat(x.Store.Path(results.TableRuns, r.ID))
 		for _, tb := range dataTables {
 			fi, _ := os.Stat(x.Store.Path(tb, r.ID))
 			if fi.ModTime().After(runsFI.ModTime()) {
@@ -225,7 +232,7 @@ func TestCommitFailureLeavesRunPending(t *testing.T) {
 	if err := x.Store.Init(); err != nil {
 		t.Fatal(err)
 	}
-	events := filepath.Join(x.Store.Dir(), TableEvents)
+	events := filepath.Join(x.Store.Dir(), results.TableEvents)
 	os.RemoveAll(events)
 	os.WriteFile(events, nil, 0o644) // a file where the folder should be: writing fails
 	sum, err := x.Execute(context.Background(), runs)
@@ -260,13 +267,13 @@ func TestResume(t *testing.T) {
 	// A truncated runs file, a runs file of another run, a data file without
 	// its runs file, and temporary files left by a killed process.
 	truncated, wrong, orphan := runs[1], runs[2], runs[6]
-	b, _ := os.ReadFile(s.Path(TableRuns, truncated.ID))
-	os.WriteFile(s.Path(TableRuns, truncated.ID), b[:len(b)/2], 0o644)
-	other, _ := os.ReadFile(s.Path(TableRuns, runs[0].ID))
-	os.WriteFile(s.Path(TableRuns, wrong.ID), other, 0o644)
-	os.Remove(s.Path(TableRuns, orphan.ID))
-	os.WriteFile(s.Path(TablePredictions, orphan.ID), []byte("half a file"), 0o644)
-	for _, tb := range []string{TableRuns, TablePredictions} {
+	b, _ := os.ReadFile(s.Path(results.TableRuns, truncated.ID))
+	os.WriteFile(s.Path(results.TableRuns, truncated.ID), b[:len(b)/2], 0o644)
+	other, _ := os.ReadFile(s.Path(results.TableRuns, runs[0].ID))
+	os.WriteFile(s.Path(results.TableRuns, wrong.ID), other, 0o644)
+	os.Remove(s.Path(results.TableRuns, orphan.ID))
+	os.WriteFile(s.Path(results.TablePredictions, orphan.ID), []byte("half a file"), 0o644)
+	for _, tb := range []string{results.TableRuns, results.TablePredictions} {
 		os.WriteFile(filepath.Join(s.Dir(), tb, "."+runs[3].ID+".parquet.tmp12345"), []byte("partial"), 0o644)
 	}
 	for _, r := range []Run{truncated, wrong, orphan} {
@@ -312,7 +319,7 @@ func TestFailuresAreRecorded(t *testing.T) {
 		if st, _ := s.Status(r.ID); st != StatusFailed {
 			t.Errorf("run %d status %s", pos, st)
 		}
-		if _, err := os.Stat(s.Path(TablePredictions, r.ID)); !errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Stat(s.Path(results.TablePredictions, r.ID)); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("run %d: a failed run has a predictions file", pos)
 		}
 	}
@@ -349,11 +356,11 @@ func TestForceRedoes(t *testing.T) {
 }
 
 // observerFunc calls fn on every finished run.
-type observerFunc func(Run, *RunRow)
+type observerFunc func(Run, *results.RunRow)
 
-func (o observerFunc) Planned(int)                  {}
-func (o observerFunc) Finished(r Run, row *RunRow)  { o(r, row) }
-func (o observerFunc) Skipped(r Run, reason string) {}
+func (o observerFunc) Planned(int)                         {}
+func (o observerFunc) Finished(r Run, row *results.RunRow) { o(r, row) }
+func (o observerFunc) Skipped(r Run, reason string)        {}
 
 // ctxIgnoringRunner finishes quickly for the first runs and, for the others,
 // waits for the cancellation and then returns a result anyway.
@@ -424,7 +431,7 @@ func TestConcurrentExecutors(t *testing.T) {
 				// Separate Stores: each opens its own lock files, as two
 				// processes do.
 				x := newExec(dir, f)
-				x.Observer = observerFunc(func(Run, *RunRow) { finished.Add(1) })
+				x.Observer = observerFunc(func(Run, *results.RunRow) { finished.Add(1) })
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
@@ -484,7 +491,7 @@ func TestSaveSpecOnce(t *testing.T) {
 	if d, err := s.SaveSpec([]byte("a: 2\n")); !d || err != nil {
 		t.Fatal(d, err)
 	}
-	if b, _ := os.ReadFile(filepath.Join(s.Dir(), SpecFile)); string(b) != "a: 1\n" {
+	if b, _ := os.ReadFile(filepath.Join(s.Dir(), results.SpecFile)); string(b) != "a: 1\n" {
 		t.Fatalf("%q", b)
 	}
 	if tmp := tempFiles(t, s.Dir()); len(tmp) > 0 {
@@ -557,7 +564,7 @@ func TestKillHelper(t *testing.T) {
 		// place, the runs file is complete under its temporary name.
 		var commits atomic.Int32
 		atomicfile.TestHookBeforeRename = func(path string) {
-			if filepath.Base(filepath.Dir(path)) != TableRuns {
+			if filepath.Base(filepath.Dir(path)) != results.TableRuns {
 				return
 			}
 			if commits.Add(1) >= 3 {
@@ -586,7 +593,7 @@ func TestKillAndResume(t *testing.T) {
 			if mode == "external" {
 				deadline := time.Now().Add(30 * time.Second)
 				for {
-					m, _ := filepath.Glob(filepath.Join(s.Dir(), TableRuns, "*.parquet"))
+					m, _ := filepath.Glob(filepath.Join(s.Dir(), results.TableRuns, "*.parquet"))
 					if len(m) >= 4 {
 						break
 					}
@@ -646,13 +653,10 @@ func TestKillAndResume(t *testing.T) {
 // default learning rate are adopted by the runs they belong to (same
 // learning rate) and kept, not counted as done, when the default changed.
 func TestAdoptLegacyResults(t *testing.T) {
-	defer func(f func(string, string) float64) { DefaultLR = f }(DefaultLR)
 	withDefault := func(lr float64) []Run {
-		DefaultLR = func(string, string) float64 { return lr }
-		return execRuns(t)
+		return execRunsWith(t, fakeModels{lr: lr})
 	}
 	dir := t.TempDir()
-	DefaultLR = nil
 	legacy := execRuns(t)
 	x := newExec(dir, &fakeRunner{fail: map[int]string{7: "error"}})
 	mustExecute(t, x, legacy)
@@ -684,7 +688,7 @@ func TestAdoptLegacyResults(t *testing.T) {
 		if row.Config != r.CanonicalConfig() || row.LR != 1e-3 || (i != 7 && row.DeniVersion != "test") {
 			t.Fatalf("run %d: config %s lr %g", i, row.Config, row.LR)
 		}
-		for _, table := range []string{TableRuns, TablePredictions, TableSteps, TableEvents} {
+		for _, table := range results.Tables {
 			if _, err := os.Lstat(x.Store.Path(table, r.LegacyID)); !errors.Is(err, fs.ErrNotExist) {
 				t.Fatalf("run %d: %s under the legacy ID still there (%v)", i, table, err)
 			}
@@ -701,7 +705,6 @@ func TestAdoptLegacyResults(t *testing.T) {
 
 	// Legacy results of another learning rate are not adopted and stay.
 	dir2 := t.TempDir()
-	DefaultLR = nil
 	x2 := newExec(dir2, &fakeRunner{})
 	mustExecute(t, x2, execRuns(t))
 	stale := withDefault(2e-3)

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"github.com/deni-project/deni/pipeline/seeds"
+	"github.com/deni-project/deni/internal/seeds"
 	"github.com/deni-project/deni/train/schedule"
 )
 
@@ -23,7 +23,7 @@ type Run struct {
 	Dataset    DatasetSpec `json:"dataset"`
 	Model      string      `json:"model"`
 	// ModelFiles identifies a model folder's weights and tokenizer
-	// (ModelFilesID), so that new weights under the same name are new runs.
+	// (Models.FilesID), so that new weights under the same name are new runs.
 	ModelFiles string          `json:"model_files,omitempty"`
 	Embeddings string          `json:"embeddings,omitempty"` // file name of the word vectors, "" = embedded
 	Tuning     string          `json:"tuning"`
@@ -71,26 +71,36 @@ func (r Run) CanonicalConfig() string {
 	return string(b)
 }
 
-// ModelFilesID, when set (the stages package sets it to
-// models.WeightsID), gives the Run.ModelFiles of a model name; "" for
-// models that are part of the code.
-var ModelFilesID func(model string) string
-
-// DefaultLR, when set (the stages package sets it to models.DefaultLR),
-// gives the learning rate of a model and tuning method when train.lr is
-// unset; 0 when unknown. The plan writes it into the run's training
-// settings, so a changed default makes new runs rather than counting old
-// ones as done.
-var DefaultLR func(model, tuning string) float64
+// Models tells the plan what it needs to know about a model that the
+// experiment file does not say. Both answers enter the run ID, so the plan
+// takes them as an argument instead of from whatever package happens to be
+// linked in: the stages package implements Models over train/models
+// (stages.Models), tests pass fakes.
+type Models interface {
+	// FilesID identifies a model folder's weights and tokenizer (the
+	// run's ModelFiles), so that new weights under the same name are new
+	// runs; "" for models that are part of the code.
+	FilesID(model string) string
+	// DefaultLR is the learning rate of model with the tuning method when
+	// train.lr is unset; 0 when unknown. The plan writes it into the run's
+	// training settings, so a changed default makes new runs rather than
+	// counting old ones as done.
+	DefaultLR(model, tuning string) float64
+}
 
 // Plan expands the experiment into its runs, in a fixed order: datasets ×
-// models × tuning × strategies × augmentation × run index.
-func Plan(e *Experiment) []Run {
+// models × tuning × strategies × augmentation × run index. models may be nil:
+// then no model has files and none has a default learning rate (train.lr
+// unset stays 0 in the runs' configuration).
+func Plan(e *Experiment, models Models) []Run {
 	var runs []Run
 	fixed := e.Seeds.FixedFactors()
 	for _, d := range e.Datasets {
 		for _, model := range e.Models {
-			files := modelFiles(model)
+			files := ""
+			if models != nil {
+				files = models.FilesID(model)
+			}
 			for _, tuning := range e.Tuning {
 				for _, st := range e.Strategies {
 					for _, aug := range e.Augment {
@@ -103,8 +113,8 @@ func Plan(e *Experiment) []Run {
 								MaxLen: e.Train.MaxLenFor(d.Name),
 							}
 							r.Train.MaxLen = nil // resolved into MaxLen
-							if r.Train.LR == 0 && DefaultLR != nil {
-								if lr := DefaultLR(model, tuning); lr > 0 {
+							if r.Train.LR == 0 && models != nil {
+								if lr := models.DefaultLR(model, tuning); lr > 0 {
 									r.LegacyID = r.hash()
 									r.Train.LR = lr
 								}
@@ -124,13 +134,6 @@ func Plan(e *Experiment) []Run {
 func (r Run) hash() string {
 	sum := sha256.Sum256([]byte(r.CanonicalConfig()))
 	return hex.EncodeToString(sum[:8])
-}
-
-func modelFiles(model string) string {
-	if ModelFilesID == nil {
-		return ""
-	}
-	return ModelFilesID(model)
 }
 
 // baseName keeps a file's name out of its folder, so run IDs do not depend

@@ -10,11 +10,11 @@ func TestPlanStableIDsAndSeeds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runs := Plan(e)
+	runs := Plan(e, nil)
 	if len(runs) != 3*5 {
 		t.Fatalf("%d runs, want 15", len(runs))
 	}
-	again := Plan(e)
+	again := Plan(e, nil)
 	ids := map[string]bool{}
 	for i, r := range runs {
 		if r.ID != again[i].ID || len(r.ID) != 16 {
@@ -39,34 +39,31 @@ func TestPlanStableIDsAndSeeds(t *testing.T) {
 		t.Error("strategies do not share the seeds of a run index")
 	}
 	// A model folder's files are part of the ID; built-in models keep theirs.
-	defer func(f func(string) string) { ModelFilesID = f }(ModelFilesID)
 	for _, files := range []string{"", "1234abcd1234abcd"} {
-		ModelFilesID = func(string) string { return files }
-		if got := Plan(e)[0]; (got.ID == runs[0].ID) != (files == "") || got.ModelFiles != files {
+		if got := Plan(e, fakeModels{files: files})[0]; (got.ID == runs[0].ID) != (files == "") || got.ModelFiles != files {
 			t.Errorf("model files %q: id %s (was %s)", files, got.ID, runs[0].ID)
 		}
 	}
-	ModelFilesID = nil
 	// The resolved default learning rate is part of the ID; an explicit
 	// train.lr equal to it gives the same run.
-	defer func(f func(string, string) float64) { DefaultLR = f }(DefaultLR)
 	lr := e.Train.LR
 	e.Train.LR = 0
-	unset := Plan(e)[0]
-	DefaultLR = func(model, tuning string) float64 { return 1e-3 }
-	withDefault := Plan(e)[0]
+	unset := Plan(e, nil)[0]
+	withDefault := Plan(e, fakeModels{lr: 1e-3})[0]
 	if withDefault.ID == unset.ID || withDefault.LegacyID != unset.ID || withDefault.Train.LR != 1e-3 {
 		t.Errorf("default lr: id %s legacy %s (unset %s) lr %g", withDefault.ID, withDefault.LegacyID, unset.ID, withDefault.Train.LR)
 	}
+	if zero := Plan(e, fakeModels{})[0]; zero.ID != unset.ID || zero.LegacyID != "" || zero.Train.LR != 0 {
+		t.Errorf("unknown default lr: id %s legacy %q lr %g, want %s", zero.ID, zero.LegacyID, zero.Train.LR, unset.ID)
+	}
 	e.Train.LR = 1e-3
-	if explicit := Plan(e)[0]; explicit.ID != withDefault.ID || explicit.LegacyID != "" {
+	if explicit := Plan(e, fakeModels{lr: 1e-3})[0]; explicit.ID != withDefault.ID || explicit.LegacyID != "" {
 		t.Errorf("explicit lr: id %s legacy %q, want %s", explicit.ID, explicit.LegacyID, withDefault.ID)
 	}
 	e.Train.LR = lr
-	DefaultLR = nil
 	// A change of the root seed changes every ID.
 	e.Seeds.Root++
-	if Plan(e)[0].ID == runs[0].ID {
+	if Plan(e, nil)[0].ID == runs[0].ID {
 		t.Error("root seed not part of the run ID")
 	}
 }
@@ -76,7 +73,7 @@ func TestPlanAppliesStrategyOverrides(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runs := Plan(e)
+	runs := Plan(e, nil)
 	if runs[0].Train.Epochs != 10 || runs[1].Train.Epochs != 20 || runs[1].Train.Optimizer != "adamw" ||
 		runs[1].Train.Schedule != "linear_warmup" || runs[1].Train.WeightDecay != 0.01 || runs[1].MaxLen != 25 {
 		t.Fatalf("overrides: %+v / %+v", runs[0].Train, runs[1].Train)
@@ -86,7 +83,7 @@ func TestPlanAppliesStrategyOverrides(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if runs = Plan(e); runs[0].Train.LR != 3e-4 || runs[1].Train.LR != 1e-4 {
+	if runs = Plan(e, nil); runs[0].Train.LR != 3e-4 || runs[1].Train.LR != 1e-4 {
 		t.Fatalf("strategy lr override: %g / %g", runs[0].Train.LR, runs[1].Train.LR)
 	}
 }
@@ -101,7 +98,7 @@ func TestReferenceChoicesKeepRunIDs(t *testing.T) {
 			t.Fatal(err)
 		}
 		var out []string
-		for _, r := range Plan(e) {
+		for _, r := range Plan(e, nil) {
 			out = append(out, r.ID)
 		}
 		return out
@@ -122,7 +119,7 @@ func TestReferenceChoicesKeepRunIDs(t *testing.T) {
 
 func TestShardsPartitionThePlan(t *testing.T) {
 	e, _ := Parse("q.yaml", []byte(acceptanceSpec))
-	runs := Plan(e)
+	runs := Plan(e, nil)
 	seen := map[string]int{}
 	for i := range 4 {
 		for _, r := range Shard(runs, i, 4) {
@@ -144,7 +141,7 @@ func TestPlanExpandsModels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runs := Plan(e)
+	runs := Plan(e, nil)
 	if len(runs) != 2*2*3 || runs[0].Model != "glove-mini" || runs[3].Model != "glove-mean" || runs[6].Dataset.Name != "sst2" {
 		t.Fatalf("%d runs; first models %s %s", len(runs), runs[0].Model, runs[3].Model)
 	}
@@ -152,3 +149,13 @@ func TestPlanExpandsModels(t *testing.T) {
 		t.Fatal("a model listed twice is accepted")
 	}
 }
+
+// fakeModels answers every model with the same files ID and default
+// learning rate.
+type fakeModels struct {
+	files string
+	lr    float64
+}
+
+func (m fakeModels) FilesID(string) string            { return m.files }
+func (m fakeModels) DefaultLR(string, string) float64 { return m.lr }

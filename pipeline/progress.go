@@ -13,6 +13,8 @@ import (
 
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
+
+	"github.com/deni-project/deni/internal/results"
 )
 
 // Reporter shows an execution to a person or a log collector: on a terminal,
@@ -94,7 +96,7 @@ func (r *Reporter) Planned(total int) {
 }
 
 // Finished prints the run's line and advances the bar.
-func (r *Reporter) Finished(run Run, row *RunRow) {
+func (r *Reporter) Finished(run Run, row *results.RunRow) {
 	failed := row.Status == string(StatusFailed)
 	if failed {
 		r.failed.Add(1)

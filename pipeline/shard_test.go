@@ -3,6 +3,8 @@ package pipeline
 import (
 	"strings"
 	"testing"
+
+	"github.com/deni-project/deni/internal/results"
 )
 
 func TestParseShard(t *testing.T) {
@@ -69,11 +71,11 @@ func TestStatusOfAStore(t *testing.T) {
 	}
 	s.Init()
 	for id, status := range map[string]string{"a": "done", "b": "failed", "c": "running"} {
-		if err := writeParquet(s.Path(TableRuns, id), []RunRow{{RunID: id, Status: status}}); err != nil {
+		if err := writeParquet(s.Path(results.TableRuns, id), []results.RunRow{{RunID: id, Status: status}}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	writeParquet(s.Path(TableRuns, "d"), []RunRow{{RunID: "d", Status: "done"}, {RunID: "d", Status: "done"}})
+	writeParquet(s.Path(results.TableRuns, "d"), []results.RunRow{{RunID: "d", Status: "done"}, {RunID: "d", Status: "done"}})
 	for id, want := range map[string]Status{"a": StatusDone, "b": StatusFailed, "c": StatusPending, "d": StatusPending, "e": StatusPending} {
 		st, err := s.Status(id)
 		if st != want || (id == "c" || id == "d") != (err != nil) {

@@ -1,5 +1,13 @@
 // Package pipeline owns the experiment spec, its expansion into runs with
 // stable IDs, and the executor that runs them resumably.
+//
+// It knows no tensor, dataset or SQL: of the module it imports the leaf
+// packages under internal/ (the result schema internal/results, seeds,
+// atomic writes), train/schedule (strategy parameters) and augment (the
+// setting values it validates); internal/archtest enforces it. What the plan
+// must know about models (a model folder's files, a default learning rate)
+// comes in through the Models argument of Plan, which the stages package
+// implements.
 package pipeline
 
 import (
@@ -16,7 +24,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/deni-project/deni/augment"
-	"github.com/deni-project/deni/pipeline/seeds"
+	"github.com/deni-project/deni/internal/seeds"
 	"github.com/deni-project/deni/train/schedule"
 )
 

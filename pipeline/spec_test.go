@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/deni-project/deni/pipeline/seeds"
+	"github.com/deni-project/deni/internal/seeds"
 )
 
 const acceptanceSpec = `name: quickstart

@@ -14,19 +14,12 @@ import (
 	"github.com/parquet-go/parquet-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/deni-project/deni/pipeline/atomicfile"
-)
-
-// Table names: one folder per table under the experiment's results folder.
-const (
-	TableRuns        = "runs"
-	TablePredictions = "predictions"
-	TableSteps       = "steps"
-	TableEvents      = "events"
+	"github.com/deni-project/deni/internal/atomicfile"
+	"github.com/deni-project/deni/internal/results"
 )
 
 // dataTables are written before TableRuns, which is the commit marker.
-var dataTables = []string{TablePredictions, TableSteps, TableEvents}
+var dataTables = []string{results.TablePredictions, results.TableSteps, results.TableEvents}
 
 // Status of a run in a results folder.
 type Status string
@@ -45,8 +38,6 @@ const (
 	// temporary name: runs/.<id>.parquet.tmp123. The name starts with a dot
 	// and does not end in .parquet, so `runs/*.parquet` never matches it.
 	tmpMark = atomicfile.TempMark
-	// SpecFile is the copy of the experiment file in the results folder.
-	SpecFile = "experiment.yaml"
 )
 
 // Store is the results folder of one experiment, DIR/<experiment>/:
@@ -84,7 +75,7 @@ func (s *Store) Path(table, id string) string {
 
 // Init creates the results folder and its tables.
 func (s *Store) Init() error {
-	for _, d := range []string{TableRuns, TablePredictions, TableSteps, TableEvents, locksDir} {
+	for _, d := range []string{results.TableRuns, results.TablePredictions, results.TableSteps, results.TableEvents, locksDir} {
 		if err := os.MkdirAll(filepath.Join(s.dir, d), 0o755); err != nil {
 			return fmt.Errorf("creating the results folder: %w", err)
 		}
@@ -94,21 +85,21 @@ func (s *Store) Init() error {
 
 // ReadRun reads the committed row of run id. It fails when the file is
 // missing, truncated or corrupt, or does not hold exactly the row of id.
-func (s *Store) ReadRun(id string) (RunRow, error) {
-	path := s.Path(TableRuns, id)
-	rows, err := parquet.ReadFile[RunRow](path)
+func (s *Store) ReadRun(id string) (results.RunRow, error) {
+	path := s.Path(results.TableRuns, id)
+	rows, err := parquet.ReadFile[results.RunRow](path)
 	if err != nil {
-		return RunRow{}, fmt.Errorf("reading %s: %w", path, err)
+		return results.RunRow{}, fmt.Errorf("reading %s: %w", path, err)
 	}
 	if len(rows) != 1 {
-		return RunRow{}, fmt.Errorf("%s holds %d rows, want 1", path, len(rows))
+		return results.RunRow{}, fmt.Errorf("%s holds %d rows, want 1", path, len(rows))
 	}
 	r := rows[0]
 	if r.RunID != id {
-		return RunRow{}, fmt.Errorf("%s holds run %q", path, r.RunID)
+		return results.RunRow{}, fmt.Errorf("%s holds run %q", path, r.RunID)
 	}
 	if Status(r.Status) != StatusDone && Status(r.Status) != StatusFailed {
-		return RunRow{}, fmt.Errorf("%s: unknown status %q", path, r.Status)
+		return results.RunRow{}, fmt.Errorf("%s: unknown status %q", path, r.Status)
 	}
 	return r, nil
 }
@@ -117,7 +108,7 @@ func (s *Store) ReadRun(id string) (RunRow, error) {
 // exists but cannot be read gives StatusPending and an error saying why: the
 // run must be redone (the executor removes the bad file under the run's lock).
 func (s *Store) Status(id string) (Status, error) {
-	if _, err := os.Lstat(s.Path(TableRuns, id)); errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Lstat(s.Path(results.TableRuns, id)); errors.Is(err, fs.ErrNotExist) {
 		return StatusPending, nil
 	}
 	r, err := s.ReadRun(id)
@@ -138,7 +129,7 @@ func (s *Store) Commit(res *Result) error {
 	}
 	// Un-commit first: until the new runs file lands, the run is pending and
 	// its data files may be replaced.
-	if err := removeIfExists(s.Path(TableRuns, id)); err != nil {
+	if err := removeIfExists(s.Path(results.TableRuns, id)); err != nil {
 		return err
 	}
 	if Status(res.Run.Status) == StatusFailed {
@@ -157,13 +148,13 @@ func (s *Store) Commit(res *Result) error {
 		for i := range res.Events {
 			res.Events[i].RunID = id
 		}
-		if err := writeParquet(s.Path(TablePredictions, id), res.Predictions); err != nil {
+		if err := writeParquet(s.Path(results.TablePredictions, id), res.Predictions); err != nil {
 			return err
 		}
-		if err := writeParquet(s.Path(TableSteps, id), res.Steps); err != nil {
+		if err := writeParquet(s.Path(results.TableSteps, id), res.Steps); err != nil {
 			return err
 		}
-		if err := writeParquet(s.Path(TableEvents, id), res.Events); err != nil {
+		if err := writeParquet(s.Path(results.TableEvents, id), res.Events); err != nil {
 			return err
 		}
 		for _, t := range dataTables {
@@ -172,7 +163,7 @@ func (s *Store) Commit(res *Result) error {
 			}
 		}
 	}
-	return writeParquet(s.Path(TableRuns, id), []RunRow{res.Run})
+	return writeParquet(s.Path(results.TableRuns, id), []results.RunRow{res.Run})
 }
 
 // RunStatus is Status for a planned run, counting a done result under its
@@ -182,7 +173,7 @@ func (s *Store) RunStatus(r Run) (Status, error) {
 	if st != StatusPending || err != nil || r.LegacyID == "" {
 		return st, err
 	}
-	if _, err := os.Lstat(s.Path(TableRuns, r.LegacyID)); err != nil {
+	if _, err := os.Lstat(s.Path(results.TableRuns, r.LegacyID)); err != nil {
 		return st, nil
 	}
 	if old, err := s.ReadRun(r.LegacyID); err == nil && Status(old.Status) == StatusDone && old.LR == r.Train.LR {
@@ -203,13 +194,13 @@ func (s *Store) Adopt(from, to, config string) error {
 	}
 	res := &Result{Run: row}
 	if Status(row.Status) == StatusDone {
-		if res.Predictions, err = parquet.ReadFile[PredictionRow](s.Path(TablePredictions, from)); err != nil {
+		if res.Predictions, err = parquet.ReadFile[results.PredictionRow](s.Path(results.TablePredictions, from)); err != nil {
 			return fmt.Errorf("run %s: %w", from, err)
 		}
-		if res.Steps, err = parquet.ReadFile[StepRow](s.Path(TableSteps, from)); err != nil {
+		if res.Steps, err = parquet.ReadFile[results.StepRow](s.Path(results.TableSteps, from)); err != nil {
 			return fmt.Errorf("run %s: %w", from, err)
 		}
-		if res.Events, err = parquet.ReadFile[EventRow](s.Path(TableEvents, from)); err != nil {
+		if res.Events, err = parquet.ReadFile[results.EventRow](s.Path(results.TableEvents, from)); err != nil {
 			return fmt.Errorf("run %s: %w", from, err)
 		}
 	}
@@ -223,7 +214,7 @@ func (s *Store) Adopt(from, to, config string) error {
 // RemoveRun deletes every file of run id, the runs file first. The caller
 // holds the run's lock.
 func (s *Store) RemoveRun(id string) error {
-	for _, t := range []string{TableRuns, TablePredictions, TableSteps, TableEvents} {
+	for _, t := range results.Tables {
 		if err := removeIfExists(s.Path(t, id)); err != nil {
 			return err
 		}
@@ -234,7 +225,7 @@ func (s *Store) RemoveRun(id string) error {
 // RemoveTemps deletes the temporary files that a killed process left for run
 // id. The caller holds the run's lock, so no live process is writing them.
 func (s *Store) RemoveTemps(id string) error {
-	for _, t := range []string{TableRuns, TablePredictions, TableSteps, TableEvents} {
+	for _, t := range results.Tables {
 		matches, err := filepath.Glob(filepath.Join(s.dir, t, "."+globEscape(id)+".parquet"+tmpMark+"*"))
 		if err != nil {
 			return err
@@ -253,7 +244,7 @@ func (s *Store) RemoveTemps(id string) error {
 // another process are left alone.
 func (s *Store) Clean() (int, error) {
 	ids := map[string]bool{}
-	for _, t := range []string{TableRuns, TablePredictions, TableSteps, TableEvents} {
+	for _, t := range results.Tables {
 		entries, err := os.ReadDir(filepath.Join(s.dir, t))
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
@@ -270,7 +261,7 @@ func (s *Store) Clean() (int, error) {
 	n := 0
 	// A spec copy's temporary file is not tied to a run: remove it when it
 	// is old enough that no live writer can own it.
-	if m, _ := filepath.Glob(filepath.Join(s.dir, "."+SpecFile+tmpMark+"*")); len(m) > 0 {
+	if m, _ := filepath.Glob(filepath.Join(s.dir, "."+results.SpecFile+tmpMark+"*")); len(m) > 0 {
 		for _, p := range m {
 			if fi, err := os.Stat(p); err == nil && time.Since(fi.ModTime()) > 10*time.Minute {
 				if os.Remove(p) == nil {
@@ -300,7 +291,7 @@ func (s *Store) Clean() (int, error) {
 
 func (s *Store) countTemps(id string) int {
 	n := 0
-	for _, t := range []string{TableRuns, TablePredictions, TableSteps, TableEvents} {
+	for _, t := range results.Tables {
 		m, _ := filepath.Glob(filepath.Join(s.dir, t, "."+globEscape(id)+".parquet"+tmpMark+"*"))
 		n += len(m)
 	}
@@ -320,7 +311,7 @@ func tempRunID(name string) (string, bool) {
 // folder when there is none yet. It reports whether an existing copy differs
 // (a results folder keeps the first spec; changed runs get new IDs anyway).
 func (s *Store) SaveSpec(b []byte) (differs bool, err error) {
-	path := filepath.Join(s.dir, SpecFile)
+	path := filepath.Join(s.dir, results.SpecFile)
 	old, err := os.ReadFile(path)
 	if err == nil {
 		return !bytes.Equal(old, b), nil

@@ -13,8 +13,8 @@ import (
 
 	"github.com/deni-project/deni/augment"
 	"github.com/deni-project/deni/data"
+	"github.com/deni-project/deni/internal/seeds"
 	"github.com/deni-project/deni/pipeline"
-	"github.com/deni-project/deni/pipeline/seeds"
 )
 
 // RunnerOption configures NewRunner.
@@ -409,7 +409,7 @@ type AugmentSummary struct {
 // different labelled samples) are kept per set.
 func AugmentRunZero(ctx context.Context, e *pipeline.Experiment, dir string, examples int) ([]AugmentSummary, error) {
 	stage := NewAugmentStage(dir, e.DataDir)
-	runs := pipeline.Plan(e)
+	runs := Plan(e)
 	var out []AugmentSummary
 	for _, d := range e.Datasets {
 		var ds *data.Dataset

@@ -48,7 +48,7 @@ func TestTrainWithEDAAugmentation(t *testing.T) {
 	}
 	dir := t.TempDir()
 	runner := NewRunner(e, WithAugmentDir(dir))
-	runs := pipeline.Plan(e)
+	runs := Plan(e)
 	res, err := runner.Run(context.Background(), runs[0])
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +107,7 @@ func embeddedTREC(t *testing.T) (*data.Dataset, *data.Partition, *data.Partition
 		t.Fatal(err)
 	}
 	e, _ := pipeline.Parse("x.yaml", []byte("name: x\ndatasets: [trec]\nstrategies: [default]\nruns: 2\n"))
-	runs := pipeline.Plan(e)
+	runs := Plan(e)
 	p0, err := data.Prepare(ds, seedSet(runs[0].Seeds), 60)
 	if err != nil {
 		t.Fatal(err)
@@ -264,7 +264,7 @@ func TestAugmentStageParaphraseFileOnSNIPS(t *testing.T) {
 		t.Fatal(err)
 	}
 	e, _ := pipeline.Parse("x.yaml", []byte("name: x\ndatasets: [snips]\nstrategies: [default]\nruns: 1\n"))
-	part, err := data.Prepare(ds, seedSet(pipeline.Plan(e)[0].Seeds), 70)
+	part, err := data.Prepare(ds, seedSet(Plan(e)[0].Seeds), 70)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
-	"github.com/deni-project/deni/pipeline/atomicfile"
+	"github.com/deni-project/deni/internal/atomicfile"
 )
 
 // ExportInfoFile is written last into an export folder: a folder without

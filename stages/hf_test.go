@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/deni-project/deni/pipeline/seeds"
+	"github.com/deni-project/deni/internal/seeds"
 	"github.com/deni-project/deni/train/checkpoint"
 	"github.com/deni-project/deni/train/nn"
 	"github.com/deni-project/deni/train/tensor"

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/deni-project/deni/data"
-	"github.com/deni-project/deni/pipeline"
 	"github.com/deni-project/deni/train/models"
 	"github.com/deni-project/deni/train/text"
 )
@@ -21,7 +20,7 @@ func TestPretrainedDefaultLearns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan := pipeline.Plan(e)
+	plan := Plan(e)
 	for i, res := range runAll(t, e) {
 		r, tuning := res.Run, plan[i].Tuning
 		want := models.DeniBertMiniLRs[tuning]

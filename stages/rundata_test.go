@@ -3,8 +3,6 @@ package stages
 import (
 	"context"
 	"testing"
-
-	"github.com/deni-project/deni/pipeline"
 )
 
 // typoSpec trains one small run with typo noise: 48 labelled TREC
@@ -28,7 +26,7 @@ func TestTrainerUsesPrepareRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	run := pipeline.Plan(e)[0]
+	run := Plan(e)[0]
 	res, err := NewRunner(e, WithAugmentDir(dir)).Run(context.Background(), run)
 	if err != nil {
 		t.Fatal(err)

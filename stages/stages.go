@@ -14,12 +14,20 @@ import (
 	"github.com/deni-project/deni/train/schedule"
 )
 
-// A model folder's files and a run's default learning rate are part of its
-// run ID.
-func init() {
-	pipeline.ModelFilesID = models.WeightsID
-	pipeline.DefaultLR = models.DefaultLR
-}
+// Models answers the plan's questions about models (pipeline.Models) from
+// train/models: a model folder's files (models.WeightsID) and a run's
+// default learning rate (models.DefaultLR) are part of its run ID.
+type Models struct{}
+
+// FilesID is models.WeightsID.
+func (Models) FilesID(model string) string { return models.WeightsID(model) }
+
+// DefaultLR is models.DefaultLR.
+func (Models) DefaultLR(model, tuning string) float64 { return models.DefaultLR(model, tuning) }
+
+// Plan expands e into its runs with this build's models: the run IDs that
+// `deni plan`, `deni run` and `deni work` use.
+func Plan(e *pipeline.Experiment) []pipeline.Run { return pipeline.Plan(e, Models{}) }
 
 // Load reads an experiment file and validates it against what this build
 // knows (datasets, models, custom dataset declarations). dataDir, when not

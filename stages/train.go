@@ -7,8 +7,9 @@ import (
 	"sync"
 
 	"github.com/deni-project/deni/data"
+	"github.com/deni-project/deni/internal/results"
+	"github.com/deni-project/deni/internal/seeds"
 	"github.com/deni-project/deni/pipeline"
-	"github.com/deni-project/deni/pipeline/seeds"
 	"github.com/deni-project/deni/train/metrics"
 	"github.com/deni-project/deni/train/models"
 	"github.com/deni-project/deni/train/optim"
@@ -166,7 +167,7 @@ func result(r pipeline.Run, rd *RunData, o *strategy.Outcome, s strategy.Setup) 
 	for i, x := range rd.Test {
 		labels[i] = int32(x.Label)
 	}
-	res := &pipeline.Result{Run: pipeline.RunRow{
+	res := &pipeline.Result{Run: results.RunRow{
 		MacroF1:          metrics.MacroF1(labels, o.Preds, o.Classes),
 		Accuracy:         metrics.Accuracy(labels, o.Preds),
 		MainMacroF1:      metrics.MacroF1(labels, o.MainPreds(), o.Classes),
@@ -180,17 +181,17 @@ func result(r pipeline.Run, rd *RunData, o *strategy.Outcome, s strategy.Setup) 
 		InferencePasses: o.Cost.InferencePasses, FinalLoss: o.FinalLoss, BLAS: tensor.BLASName() + "/" + tensor.SIMD(),
 	}}
 	for i, x := range rd.Test {
-		res.Predictions = append(res.Predictions, pipeline.PredictionRow{
+		res.Predictions = append(res.Predictions, results.PredictionRow{
 			RunID: r.ID, Sample: int32(i), SampleID: x.ID, Label: labels[i], Pred: o.Preds[i],
 			Logits: o.Logits[i], MemberPreds: o.MemberPreds[i], MemberLogits: o.MemberLogits[i]})
 	}
-	res.Steps = make([]pipeline.StepRow, len(o.Steps))
+	res.Steps = make([]results.StepRow, len(o.Steps))
 	for i, st := range o.Steps {
-		res.Steps[i] = pipeline.StepRow{RunID: r.ID, Model: int32(st.Model), Step: int32(st.Step),
+		res.Steps[i] = results.StepRow{RunID: r.ID, Model: int32(st.Model), Step: int32(st.Step),
 			Epoch: int32(st.Epoch), Loss: st.Loss, LR: st.LR, Phase: st.Phase}
 	}
 	for _, ev := range o.Events {
-		res.Events = append(res.Events, pipeline.EventRow{RunID: r.ID, Step: int32(ev.Step), Kind: ev.Kind,
+		res.Events = append(res.Events, results.EventRow{RunID: r.ID, Step: int32(ev.Step), Kind: ev.Kind,
 			Models: int32(ev.Models), Scale: ev.Scale})
 	}
 	return res

@@ -8,7 +8,7 @@
 -- {{missing}} adds, as NULL, the contract's columns that no file has yet.
 --
 -- A table folder without any file gets an empty table of the same schema
--- instead (created by Go from the Parquet row structs in pipeline/results.go),
+-- instead (created by Go from the Parquet row structs in internal/results),
 -- so that every query runs and simply returns no rows.
 CREATE OR REPLACE VIEW {{table}} AS
 SELECT *{{missing}} FROM read_parquet({{source}}, union_by_name = true);

@@ -47,7 +47,7 @@ func newSQLCmd() *cobra.Command {
 		Short: "Run SQL over an experiment's results (views runs, predictions, steps, events, summary)",
 		Long: `sql runs a DuckDB query over the results of one experiment. The views are
 runs, predictions, steps and events (one row per run, test sample, optimizer step
-and strategy event; columns as in pipeline/results.go) and summary (the table of
+and strategy event; columns as in internal/results/results.go) and summary (the table of
 deni aggregate, computed when the query mentions it). Metrics are fractions
 (macro_f1 0.87 = 87 in the paper's tables). QUERY "-" reads the query from stdin.
 

@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/deni-project/deni/pipeline"
 	"github.com/deni-project/deni/stages"
 )
 
@@ -45,7 +44,7 @@ there when missing). Texts are raw: no tokenization, no model is loaded.`,
 			if err != nil {
 				return err
 			}
-			r, err := stages.FindRun(pipeline.Plan(e), run)
+			r, err := stages.FindRun(stages.Plan(e), run)
 			if err != nil {
 				return fmt.Errorf("%s: %w", config, err)
 			}

@@ -16,7 +16,6 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/deni-project/deni/data"
-	"github.com/deni-project/deni/pipeline"
 	"github.com/deni-project/deni/stages"
 )
 
@@ -98,7 +97,7 @@ func TestDataExportQuickstart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runs := pipeline.Plan(e)
+	runs := stages.Plan(e)
 	a, b, c := filepath.Join(dir, "a"), filepath.Join(dir, "b"), filepath.Join(dir, "c")
 	text, err := runDeni(t, "data", "export", "-c", quickstart, "--run", "0", "-o", a)
 	if err != nil {

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -11,9 +10,6 @@ import (
 	"runtime/pprof"
 
 	"github.com/spf13/cobra"
-
-	"github.com/deni-project/deni/analysis"
-	"github.com/deni-project/deni/pipeline"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -81,10 +77,6 @@ func buildVersion() string {
 }
 
 func main() {
-	// `deni run` ends by aggregating its results (the analysis package).
-	pipeline.AfterRun = func(dir string) error {
-		return analysis.Aggregate(context.Background(), dir, os.Stdout)
-	}
 	if err := newRootCmd().Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "deni: "+oneLine(err))
 		var ec exitCoder

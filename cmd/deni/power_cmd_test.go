@@ -10,7 +10,7 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
-	"github.com/deni-project/deni/pipeline"
+	"github.com/deni-project/deni/internal/results"
 )
 
 // powerJSON runs deni power and decodes its JSON.
@@ -85,10 +85,10 @@ func writeRuns(t *testing.T, dir string, runs map[string]int) {
 	for strategy, n := range runs {
 		for i := range n {
 			id := fmt.Sprintf("%s-%02d", strategy, i)
-			row := pipeline.RunRow{RunID: id, Experiment: "pw", Dataset: "trec", Model: "glove-mini", Tuning: "full",
+			row := results.RunRow{RunID: id, Experiment: "pw", Dataset: "trec", Model: "glove-mini", Tuning: "full",
 				Strategy: strategy, Augment: "none", RunIndex: int32(i), Status: "done", Classes: 6, Members: 1,
 				MacroF1: 0.70 + 0.004*float64((i*7)%11), OptimizerSteps: 100, BLAS: "gonum", DeniVersion: "test"}
-			if err := parquet.WriteFile(filepath.Join(dir, "runs", id+".parquet"), []pipeline.RunRow{row}); err != nil {
+			if err := parquet.WriteFile(filepath.Join(dir, "runs", id+".parquet"), []results.RunRow{row}); err != nil {
 				t.Fatal(err)
 			}
 		}

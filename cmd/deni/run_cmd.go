@@ -16,6 +16,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/deni-project/deni/analysis"
+	"github.com/deni-project/deni/internal/results"
 	"github.com/deni-project/deni/pipeline"
 	"github.com/deni-project/deni/stages"
 )
@@ -65,7 +67,7 @@ in OUT/<experiment>/: done, failed or pending.`,
 			if err != nil {
 				return err
 			}
-			runs := pipeline.Plan(e)
+			runs := stages.Plan(e)
 			if shard != "" {
 				s, err := pipeline.ParseShard(shard, shards, os.Getenv)
 				if err != nil {
@@ -185,7 +187,7 @@ func execute(cmd *cobra.Command, f execFlags, shard *pipeline.ShardSpec, aggrega
 	if err := stages.CheckAugment(e); err != nil {
 		return err
 	}
-	runs := pipeline.Plan(e)
+	runs := stages.Plan(e)
 	if shard != nil {
 		runs = pipeline.Shard(runs, shard.I, shard.N)
 	}
@@ -232,14 +234,16 @@ func execute(cmd *cobra.Command, f execFlags, shard *pipeline.ShardSpec, aggrega
 		}
 		return err
 	}
-	if aggregate && pipeline.AfterRun != nil {
-		if err := pipeline.AfterRun(store.Dir()); err != nil {
+	// `deni run` ends by aggregating its results; `deni work` (one shard of
+	// many) leaves that to `deni aggregate` after the last shard.
+	if aggregate {
+		if err := analysis.Aggregate(cmd.Context(), store.Dir(), cmd.OutOrStdout()); err != nil {
 			return fmt.Errorf("aggregating %s: %w", store.Dir(), err)
 		}
 	}
 	if sum.Failed > 0 {
 		return runExit{2, fmt.Sprintf("%d of %d runs failed: see the error column of %s/*.parquet (or `deni plan`); run the same command again to retry them",
-			sum.Failed, sum.Runs, filepath.Join(store.Dir(), pipeline.TableRuns))}
+			sum.Failed, sum.Runs, filepath.Join(store.Dir(), results.TableRuns))}
 	}
 	if sum.Locked > 0 {
 		log.Info("some runs were running in another process; they are committed by it", "runs", sum.Locked)
@@ -268,7 +272,7 @@ The results folder must be on a file system that every node sees.`,
 			if err != nil {
 				return err
 			}
-			runs := pipeline.Plan(e)
+			runs := stages.Plan(e)
 			if tasks == 0 {
 				tasks = min(len(runs), 32)
 			}

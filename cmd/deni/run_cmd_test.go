@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/deni-project/deni/internal/results"
 	"github.com/deni-project/deni/pipeline"
+	"github.com/deni-project/deni/stages"
 )
 
 const tinySpec = `name: tiny
@@ -45,11 +47,11 @@ func TestPlanShowsStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runs := pipeline.Plan(e)
+	runs := stages.Plan(e)
 	store := pipeline.NewStore(out, "tiny")
 	store.Init()
-	store.Commit(&pipeline.Result{Run: pipeline.RunRow{RunID: runs[0].ID, Status: "done"}})
-	store.Commit(&pipeline.Result{Run: pipeline.RunRow{RunID: runs[3].ID, Status: "failed", Error: "x"}})
+	store.Commit(&pipeline.Result{Run: results.RunRow{RunID: runs[0].ID, Status: "done"}})
+	store.Commit(&pipeline.Result{Run: results.RunRow{RunID: runs[3].ID, Status: "failed", Error: "x"}})
 
 	text, err := runDeni(t, "plan", "-c", spec, "--out", out, "--json")
 	if err != nil {

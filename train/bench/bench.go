@@ -10,7 +10,7 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/deni-project/deni/pipeline/seeds"
+	"github.com/deni-project/deni/internal/seeds"
 	"github.com/deni-project/deni/train/nn"
 	"github.com/deni-project/deni/train/optim"
 	"github.com/deni-project/deni/train/tensor"

@@ -33,7 +33,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/deni-project/deni/pipeline/atomicfile"
+	"github.com/deni-project/deni/internal/atomicfile"
 	"github.com/deni-project/deni/train/tensor"
 )
 

@@ -4,7 +4,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/deni-project/deni/pipeline/seeds"
+	"github.com/deni-project/deni/internal/seeds"
 	"github.com/deni-project/deni/train/strategy"
 	"github.com/deni-project/deni/train/tensor"
 	"github.com/deni-project/deni/train/text"

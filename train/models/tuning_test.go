@@ -8,7 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/deni-project/deni/pipeline/seeds"
+	"github.com/deni-project/deni/internal/results"
+	"github.com/deni-project/deni/internal/seeds"
 	"github.com/deni-project/deni/train/optim"
 	"github.com/deni-project/deni/train/peft"
 	"github.com/deni-project/deni/train/schedule"
@@ -83,9 +84,9 @@ func TestDENIWithLoRAActsOnTrainableParameters(t *testing.T) {
 	var merged, final int
 	for _, e := range out.Events {
 		switch e.Kind {
-		case strategy.EventMembersMerged:
+		case results.EventMembersMerged:
 			merged++
-		case strategy.EventFinalEnsembleCreated:
+		case results.EventFinalEnsembleCreated:
 			final++
 		}
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/deni-project/deni/train/optim"
 
-	"github.com/deni-project/deni/pipeline/seeds"
+	"github.com/deni-project/deni/internal/seeds"
 	"github.com/deni-project/deni/train/tensor"
 )
 
@@ -219,13 +219,24 @@ func sgd(ps []*tensor.Param, lr float32) {
 // trainRun trains a fresh model for a few steps and returns the losses and
 // the final weights.
 func trainRun(t *testing.T, initSeed, dropSeed uint64, procs int) ([]float32, [][]float32) {
+	t.Helper()
+	losses, w, err := trainRunErr(initSeed, dropSeed, procs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return losses, w
+}
+
+// trainRunErr is trainRun without a *testing.T, for goroutines (t.Fatal
+// must be called from the test's goroutine).
+func trainRunErr(initSeed, dropSeed uint64, procs int) ([]float32, [][]float32, error) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 	cfg := tinyConfig()
 	// Big enough (128 rows × 128 columns) that gonum's Sgemm runs in parallel.
 	cfg.VocabSize, cfg.HiddenSize, cfg.IntermediateSize, cfg.MaxPositionEmbeddings = 50, 128, 256, 16
 	m, err := NewBERT(cfg, seeds.New(initSeed))
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
 	drop := seeds.New(dropSeed)
 	b := NewBatch([][]int32{{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}, {1, 7, 3}, {1, 9, 9, 9, 9, 9},
@@ -236,7 +247,7 @@ func trainRun(t *testing.T, initSeed, dropSeed uint64, procs int) ([]float32, []
 		ZeroGrads(m)
 		l, err := m.LossAndGrad(b, labels, drop)
 		if err != nil {
-			t.Fatal(err)
+			return nil, nil, err
 		}
 		losses = append(losses, l)
 		sgd(m.Params(), 0.1)
@@ -245,7 +256,7 @@ func trainRun(t *testing.T, initSeed, dropSeed uint64, procs int) ([]float32, []
 	for _, p := range m.Params() {
 		w = append(w, append([]float32(nil), p.Data...))
 	}
-	return losses, w
+	return losses, w, nil
 }
 
 func TestDeterminism(t *testing.T) {
@@ -273,18 +284,33 @@ func TestDeterminism(t *testing.T) {
 
 func TestConcurrentModels(t *testing.T) {
 	l1, _ := trainRun(t, 5, 6, 2)
-	res := make(chan []float32, 2)
+	// The goroutines report their errors here; only the test's goroutine
+	// may call t.Fatal (from another one it would not stop the test).
+	type result struct {
+		losses []float32
+		err    error
+	}
+	res := make(chan result, 2)
 	for i := 0; i < 2; i++ {
 		go func() {
-			l, _ := trainRun(t, 5, 6, 2)
-			res <- l
+			l, _, err := trainRunErr(5, 6, 2)
+			res <- result{l, err}
 		}()
 	}
 	for i := 0; i < 2; i++ {
-		l := <-res
-		for j := range l {
-			if l[j] != l1[j] {
-				t.Fatalf("concurrent run differs at step %d", j)
+		r := <-res
+		if r.err != nil {
+			t.Errorf("concurrent run %d: %v", i, r.err)
+			continue
+		}
+		if len(r.losses) != len(l1) {
+			t.Errorf("concurrent run %d: %d losses, want %d", i, len(r.losses), len(l1))
+			continue
+		}
+		for j := range r.losses {
+			if r.losses[j] != l1[j] {
+				t.Errorf("concurrent run %d differs at step %d", i, j)
+				break
 			}
 		}
 	}

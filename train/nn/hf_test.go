@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/deni-project/deni/pipeline/seeds"
+	"github.com/deni-project/deni/internal/seeds"
 	"github.com/deni-project/deni/train/checkpoint"
 	"github.com/deni-project/deni/train/tensor"
 )

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/deni-project/deni/pipeline/seeds"
+	"github.com/deni-project/deni/internal/seeds"
 )
 
 // EvalResult is masked-token prediction on held-out sequences, against

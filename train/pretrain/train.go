@@ -29,8 +29,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/deni-project/deni/pipeline/atomicfile"
-	"github.com/deni-project/deni/pipeline/seeds"
+	"github.com/deni-project/deni/internal/atomicfile"
+	"github.com/deni-project/deni/internal/seeds"
 	"github.com/deni-project/deni/train/checkpoint"
 	"github.com/deni-project/deni/train/nn"
 	"github.com/deni-project/deni/train/optim"
@@ -39,7 +39,7 @@ import (
 	"github.com/deni-project/deni/train/tokenizer"
 )
 
-// Stream names (factors of pipeline/seeds, plus "pretrain" for masking).
+// Stream names (factors of internal/seeds, plus "pretrain" for masking).
 const (
 	StreamMask     = "pretrain"
 	StreamEvalMask = "pretrain_eval"

@@ -7,7 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/deni-project/deni/pipeline/seeds"
+	"github.com/deni-project/deni/internal/results"
+	"github.com/deni-project/deni/internal/seeds"
 	"github.com/deni-project/deni/train/optim"
 	"github.com/deni-project/deni/train/schedule"
 )
@@ -200,7 +201,7 @@ func TestTrainerScheduleAt1140Steps(t *testing.T) {
 		for _, e := range []struct {
 			kind string
 			want []int
-		}{{EventMembersCreated, c.created}, {EventMembersMerged, c.merged}, {EventFinalEnsembleCreated, c.fin}} {
+		}{{results.EventMembersCreated, c.created}, {results.EventMembersMerged, c.merged}, {results.EventFinalEnsembleCreated, c.fin}} {
 			if got := eventSteps(o, e.kind); !slices.Equal(got, e.want) {
 				t.Errorf("%s: %s at %v, want %v", c.name, e.kind, got, e.want)
 			}
@@ -238,7 +239,7 @@ func TestMemberDiversityOptions(t *testing.T) {
 		s.Strategy.NoiseVariance = 0
 		c.set(&s.Strategy)
 		o := mustTrain(t, s, train, test)
-		created := eventSteps(o, EventFinalEnsembleCreated)
+		created := eventSteps(o, results.EventFinalEnsembleCreated)
 		losses := memberLosses(o, created[0])
 		if len(losses) != 9 {
 			t.Fatalf("%s: %d member losses at step %d", c.name, len(losses), created[0])
@@ -286,7 +287,7 @@ func TestIndependentMemberOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	created := eventSteps(o, EventFinalEnsembleCreated)[0]
+	created := eventSteps(o, results.EventFinalEnsembleCreated)[0]
 	if got := len(slices.Compact(slices.Sorted(slices.Values(memberLosses(o, created))))); got < 8 {
 		t.Errorf("%d distinct member losses at the creation step", got)
 	}

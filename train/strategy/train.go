@@ -7,7 +7,8 @@ import (
 	"math/rand/v2"
 	"sync"
 
-	"github.com/deni-project/deni/pipeline/seeds"
+	"github.com/deni-project/deni/internal/results"
+	"github.com/deni-project/deni/internal/seeds"
 	"github.com/deni-project/deni/train/metrics"
 	"github.com/deni-project/deni/train/optim"
 	"github.com/deni-project/deni/train/schedule"
@@ -61,22 +62,15 @@ type StepLog struct {
 	Phase              string // single | multi | final
 }
 
-// Event is one strategy event (see pipeline's event kinds).
+// Event is one strategy event. Kind is one of the event kinds of the
+// results contract (results.EventNoise, …), which the engine shares with the
+// pipeline and the analysis through the leaf package internal/results.
 type Event struct {
 	Step   int
 	Kind   string
 	Models int
 	Scale  float64
 }
-
-// Event kinds.
-const (
-	EventNoise                = "noise"
-	EventMembersCreated       = "members_created"
-	EventMembersMerged        = "members_merged"
-	EventFinalEnsembleCreated = "final_ensemble_created"
-	EventAveragingStarted     = "averaging_started"
-)
 
 // Cost is the training and inference cost of a run.
 type Cost struct {
@@ -283,7 +277,7 @@ func (r *run) fit(ctx context.Context) error {
 	scaled := r.s.Strategy.NoiseType == "scaled"
 	if m := r.plan.PriorNoise; m > 0 {
 		Perturb(r.noiseTargets(r.main.m), m, scaled, r.noise)
-		r.event(0, EventNoise, m)
+		r.event(0, results.EventNoise, m)
 	}
 	step := 0
 	for epoch := 1; epoch <= r.s.Epochs; epoch++ {
@@ -297,26 +291,26 @@ func (r *run) fit(ctx context.Context) error {
 			a := r.plan.At(step)
 			if a.Merge {
 				r.merge()
-				r.event(step, EventMembersMerged, 0)
+				r.event(step, results.EventMembersMerged, 0)
 			}
 			if a.CreateMembers {
 				r.spawn(a.MemberNoise, scaled)
 				r.final = a.FinalEnsemble
-				kind := EventMembersCreated
+				kind := results.EventMembersCreated
 				if a.FinalEnsemble {
-					kind = EventFinalEnsembleCreated
+					kind = results.EventFinalEnsembleCreated
 				}
 				r.event(step, kind, a.MemberNoise)
 			}
 			if a.WeightNoise > 0 {
 				Perturb(r.noiseTargets(r.main.m), a.WeightNoise, scaled, r.noise)
-				r.event(step, EventNoise, a.WeightNoise)
+				r.event(step, results.EventNoise, a.WeightNoise)
 			}
 			opts := StepOptions{Mixout: r.mixout}
 			if a.InputNoise > 0 {
 				opts.PooledNoise, opts.NoiseRNG = a.InputNoise, r.noise
 				opts.BackboneFrozen = !r.s.Strategy.BackboneGrad
-				r.event(step, EventNoise, a.InputNoise)
+				r.event(step, results.EventNoise, a.InputNoise)
 			}
 			lo, hi := b*r.s.BatchSize, min((b+1)*r.s.BatchSize, len(perm))
 			r.fillBatch(perm[lo:hi])
@@ -339,7 +333,7 @@ func (r *run) fit(ctx context.Context) error {
 		// An interpolation still open when training ends is merged (the
 		// reference drops it; a merge is what the strategy intends).
 		r.merge()
-		r.event(step, EventMembersMerged, 0)
+		r.event(step, results.EventMembersMerged, 0)
 	}
 	return nil
 }
@@ -403,7 +397,7 @@ func (r *run) average(step int) {
 	if r.avg == nil {
 		r.avg = r.main.m.Clone()
 		r.averaged = 1
-		r.event(step, EventAveragingStarted, 0)
+		r.event(step, results.EventAveragingStarted, 0)
 		return
 	}
 	avg := tensor.SelectParams(r.avg.Params(), tensor.Trainable)
@@ -468,11 +462,11 @@ func (r *run) trainStep(step, epoch int, opts StepOptions) {
 			one(t, o)
 		}
 	}
-	phase := "single"
+	phase := results.PhaseSingle
 	if len(r.members) > 0 {
-		phase = "multi"
+		phase = results.PhaseMulti
 		if r.final {
-			phase = "final"
+			phase = results.PhaseFinal
 		}
 	}
 	// The main model's step may train its head only; members with their own

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/deni-project/deni/internal/results"
 	"github.com/deni-project/deni/train/optim"
 	"github.com/deni-project/deni/train/schedule"
 	"github.com/deni-project/deni/train/tensor"
@@ -84,16 +85,16 @@ func TestTrainerFollowsThePapersSchedules(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			o := mustTrain(t, setup(t, c.name), train, test)
-			if got := eventSteps(o, EventMembersCreated); !slices.Equal(got, c.created) {
+			if got := eventSteps(o, results.EventMembersCreated); !slices.Equal(got, c.created) {
 				t.Errorf("members created at %v, want %v", got, c.created)
 			}
-			if got := eventSteps(o, EventMembersMerged); !slices.Equal(got, c.merged) {
+			if got := eventSteps(o, results.EventMembersMerged); !slices.Equal(got, c.merged) {
 				t.Errorf("members merged at %v, want %v", got, c.merged)
 			}
-			if got := eventSteps(o, EventFinalEnsembleCreated); !slices.Equal(got, c.fin) {
+			if got := eventSteps(o, results.EventFinalEnsembleCreated); !slices.Equal(got, c.fin) {
 				t.Errorf("final ensemble at %v, want %v", got, c.fin)
 			}
-			if got := len(eventSteps(o, EventNoise)); got != c.noise {
+			if got := len(eventSteps(o, results.EventNoise)); got != c.noise {
 				t.Errorf("%d noise events, want %d", got, c.noise)
 			}
 			if o.Cost.OptimizerSteps != int64(c.optimizerSteps) || int(o.Cost.Steps) != 1250 {
@@ -271,7 +272,7 @@ func TestSWAAndEMAEvaluateTheAverage(t *testing.T) {
 	def := mustTrain(t, setup(t, schedule.Default), train, test)
 	for _, name := range []string{schedule.SWA, schedule.EMA} {
 		o := mustTrain(t, setup(t, name), train, test)
-		if got := eventSteps(o, EventAveragingStarted); len(got) != 1 {
+		if got := eventSteps(o, results.EventAveragingStarted); len(got) != 1 {
 			t.Fatalf("%s: averaging started at %v", name, got)
 		}
 		if reflect.DeepEqual(o.Logits, def.Logits) {

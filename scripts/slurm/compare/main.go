@@ -20,6 +20,7 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
+	"github.com/deni-project/deni/internal/results"
 	"github.com/deni-project/deni/pipeline"
 )
 
@@ -87,9 +88,9 @@ func compare(a, b string, allowFailed bool) (string, error) {
 			table string
 			cmp   func(string, string) (int, error)
 		}{
-			{pipeline.TablePredictions, compareTable[pipeline.PredictionRow]},
-			{pipeline.TableSteps, compareTable[pipeline.StepRow]},
-			{pipeline.TableEvents, compareTable[pipeline.EventRow]},
+			{results.TablePredictions, compareTable[results.PredictionRow]},
+			{results.TableSteps, compareTable[results.StepRow]},
+			{results.TableEvents, compareTable[results.EventRow]},
 		} {
 			n, err := t.cmp(sa.Path(t.table, id), sb.Path(t.table, id))
 			if err != nil {
@@ -130,7 +131,7 @@ func compareTable[T any](a, b string) (int, error) {
 }
 
 func runIDs(dir string) ([]string, error) {
-	m, err := filepath.Glob(filepath.Join(dir, pipeline.TableRuns, "*.parquet"))
+	m, err := filepath.Glob(filepath.Join(dir, results.TableRuns, "*.parquet"))
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +194,7 @@ func equal(a, b reflect.Value) bool {
 // columnNames gives the Parquet names of the RunRow fields in m.
 func columnNames(m map[string]bool) []string {
 	var out []string
-	t := reflect.TypeFor[pipeline.RunRow]()
+	t := reflect.TypeFor[results.RunRow]()
 	for i := range t.NumField() {
 		if f := t.Field(i); m[f.Name] {
 			name, _, _ := strings.Cut(f.Tag.Get("parquet"), ",")

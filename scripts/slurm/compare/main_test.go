@@ -9,10 +9,10 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
-	"github.com/deni-project/deni/pipeline"
+	"github.com/deni-project/deni/internal/results"
 )
 
-func writeRun(t *testing.T, dir string, row pipeline.RunRow, preds []pipeline.PredictionRow) {
+func writeRun(t *testing.T, dir string, row results.RunRow, preds []results.PredictionRow) {
 	t.Helper()
 	for _, tb := range []string{"runs", "predictions", "steps", "events"} {
 		os.MkdirAll(filepath.Join(dir, tb), 0o755)
@@ -22,15 +22,15 @@ func writeRun(t *testing.T, dir string, row pipeline.RunRow, preds []pipeline.Pr
 			t.Fatal(err)
 		}
 	}
-	must(parquet.WriteFile(filepath.Join(dir, "runs", row.RunID+".parquet"), []pipeline.RunRow{row}))
+	must(parquet.WriteFile(filepath.Join(dir, "runs", row.RunID+".parquet"), []results.RunRow{row}))
 	must(parquet.WriteFile(filepath.Join(dir, "predictions", row.RunID+".parquet"), preds))
-	must(parquet.WriteFile(filepath.Join(dir, "steps", row.RunID+".parquet"), []pipeline.StepRow{{RunID: row.RunID, Step: 1, Loss: 0.5}}))
-	must(parquet.WriteFile(filepath.Join(dir, "events", row.RunID+".parquet"), []pipeline.EventRow{}))
+	must(parquet.WriteFile(filepath.Join(dir, "steps", row.RunID+".parquet"), []results.StepRow{{RunID: row.RunID, Step: 1, Loss: 0.5}}))
+	must(parquet.WriteFile(filepath.Join(dir, "events", row.RunID+".parquet"), []results.EventRow{}))
 }
 
 func TestCompare(t *testing.T) {
-	base := pipeline.RunRow{RunID: "r1", Status: "done", MacroF1: 0.5, StartedAt: time.Unix(1, 0).UTC()}
-	preds := []pipeline.PredictionRow{{RunID: "r1", Label: 1, Pred: 1, Logits: []float32{0.25, 0.75}}}
+	base := results.RunRow{RunID: "r1", Status: "done", MacroF1: 0.5, StartedAt: time.Unix(1, 0).UTC()}
+	preds := []results.PredictionRow{{RunID: "r1", Label: 1, Pred: 1, Logits: []float32{0.25, 0.75}}}
 	a, b := t.TempDir(), t.TempDir()
 	writeRun(t, a, base, preds)
 	other := base
@@ -46,7 +46,7 @@ func TestCompare(t *testing.T) {
 		t.Fatalf("metric difference not found: %v", err)
 	}
 	other.MacroF1 = 0.5
-	writeRun(t, b, other, []pipeline.PredictionRow{{RunID: "r1", Label: 1, Pred: 1, Logits: []float32{0.25, 0.7500001}}})
+	writeRun(t, b, other, []results.PredictionRow{{RunID: "r1", Label: 1, Pred: 1, Logits: []float32{0.25, 0.7500001}}})
 	if _, err := compare(a, b, false); err == nil || !strings.Contains(err.Error(), "Logits") {
 		t.Fatalf("prediction difference not found: %v", err)
 	}

@@ -7,7 +7,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/deni-project/deni/pipeline/atomicfile"
+	"github.com/deni-project/deni/internal/atomicfile"
 )
 
 // BuildOptions configure Build.
