@@ -34,7 +34,7 @@ var (
 // definitions, in the order of the paper's tables.
 var definitions = []definition{
 	{name: Default, plan: func(Params) []piece { return []piece{nothing("plain fine-tuning")} }},
-	{name: Ensemble, keys: []string{"ensemble_size", "vote"}, defaults: ensembleOf, population: true, votes: true,
+	{name: Ensemble, keys: []string{"ensemble_size", "vote", "combine", "shared_init"}, defaults: ensembleOf, population: true, votes: true,
 		// The trainer runs EnsembleSize default runs with their own seeds.
 		plan: func(Params) []piece { return []piece{nothing("independent default runs that vote")} }},
 	{name: InputNoise, keys: concatKeys([]string{"noise_variance", "backbone_grad"}, windowKeys),
@@ -66,6 +66,12 @@ var definitions = []definition{
 	{name: DENI, keys: concatKeys(noiseKeys, memberKeys, windowKeys, interpKeys, []string{"start_ensemble", "vote"}),
 		defaults: niSchedule, population: true, votes: true,
 		plan: func(p Params) []piece { return []piece{noisyInterpolation(p), delayedEnsemble(p)} }},
+
+	// The field's other answers to instability (issue 21), after the paper's.
+	{name: NoisyTune, keys: []string{"noisytune_lambda"},
+		// Wu et al., ACL 2022: λ = 0.15.
+		defaults: func(p *Params) { p.NoisyTuneLambda = 0.15 },
+		plan:     func(p Params) []piece { return []piece{noisyTune(p)} }},
 }
 
 // lookup returns the definition of name; name must be Known.

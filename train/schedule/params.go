@@ -27,6 +27,7 @@ const (
 	DelayedEnsemble    = "delayed_ensemble"
 	NoisyInterpolation = "noisy_interpolation"
 	DENI               = "deni"
+	NoisyTune          = "noisytune"
 )
 
 // Names lists every strategy in the order the paper's tables use (the
@@ -76,6 +77,17 @@ type Params struct {
 	// Mixout.
 	MixoutP float64 `yaml:"mixout_p" json:"mixout_p"`
 
+	// Ensemble: how the members are combined (vote, or soup: their uniform
+	// weight average is evaluated beside the vote) and whether they share
+	// the head's initialisation (as soups need). Unset values leave run IDs
+	// as they were.
+	Combine    Combine `yaml:"combine" json:"combine,omitzero"`
+	SharedInit bool    `yaml:"shared_init" json:"shared_init,omitempty"`
+
+	// NoisyTune: the relative width λ of its uniform noise (0 elsewhere, so
+	// the runs of other strategies keep their IDs).
+	NoisyTuneLambda float64 `yaml:"noisytune_lambda" json:"noisytune_lambda,omitempty"`
+
 	// Training overrides (best_practices sets them; any strategy may).
 	Epochs      int      `yaml:"epochs" json:"epochs"`
 	Optimizer   string   `yaml:"optimizer" json:"optimizer"`
@@ -100,6 +112,18 @@ const (
 	VoteMajority     Vote        = "majority"    // majority of the voters' argmaxes, ties to the lowest class
 	VoteMeanProbs    Vote        = "mean_probs"  // argmax of the voters' mean softmax
 )
+
+// Combine says how an ensemble's members make the run's prediction.
+type Combine string
+
+// The values of combine; vote is the paper's.
+const (
+	CombineVote Combine = "vote" // the members vote (vote: majority or mean_probs)
+	CombineSoup Combine = "soup" // the uniform average of their weights predicts; the vote is recorded beside it
+)
+
+// IsZero reports whether c is unset or the paper's vote.
+func (c Combine) IsZero() bool { return c == "" || c == CombineVote }
 
 // IsZero reports whether o is unset or the reference's shared order.
 func (o MemberOrder) IsZero() bool { return o == "" || o == OrderShared }
@@ -134,7 +158,7 @@ func Defaults(name string) (Params, error) {
 		NoiseStart: 0.3, NoiseEnd: 0.9, NoiseEvery: 25, StepType: "step",
 		InterpolationSteps: 125, StartEnsemble: 0.9,
 		MemberLR: "constant", MemberOptimizer: "fresh", MemberDropout: "shared",
-		MemberOrder: OrderShared, Vote: VoteMajority,
+		MemberOrder: OrderShared, Vote: VoteMajority, Combine: CombineVote,
 		SWAStart: 0.25, EMADecay: 0.999, MixoutP: 0.9,
 	}
 	if d := lookup(name); d.defaults != nil {
@@ -167,6 +191,7 @@ func (p Params) Validate() error {
 		oneOf("member_dropout", p.MemberDropout, "shared", "independent"),
 		oneOf("member_order", string(p.MemberOrder), string(OrderShared), string(OrderIndependent)),
 		oneOf("vote", string(p.Vote), string(VoteMajority), string(VoteMeanProbs)),
+		oneOf("combine", string(p.Combine), string(CombineVote), string(CombineSoup)),
 	}
 	for _, e := range errs {
 		if e != nil {
@@ -198,6 +223,8 @@ func (p Params) Validate() error {
 		return fmt.Errorf("strategy %s: noise_after_steps must be >= 0 and interpolation_steps >= 1", p.Label)
 	case p.EMADecay <= 0 || p.EMADecay >= 1:
 		return fmt.Errorf("strategy %s: ema_decay must be in (0, 1), got %g", p.Label, p.EMADecay)
+	case p.NoisyTuneLambda < 0 || math.IsNaN(p.NoisyTuneLambda):
+		return fmt.Errorf("strategy %s: noisytune_lambda must be >= 0, got %g", p.Label, p.NoisyTuneLambda)
 	case p.MixoutP < 0 || p.MixoutP >= 1:
 		return fmt.Errorf("strategy %s: mixout_p must be in [0, 1), got %g", p.Label, p.MixoutP)
 	case p.LR < 0 || math.IsNaN(p.LR):

@@ -36,10 +36,11 @@ func (r Run) at(frac float64) int { return int(math.Floor(frac * float64(r.Total
 // is averaged after every update. Training and Simulate follow the same plan.
 type Plan struct {
 	Run
-	PriorNoise  float64  // >0: perturb the main model once before training (prior_noise)
-	AverageFrom int      // >0: fold the main model into the SWA/EMA copy after every step from this one
-	Events      []Action // at most one per step, in step order
-	pieces      []string // what the plan was made of, for String
+	PriorNoise   float64  // >0: perturb the main model once before training (prior_noise)
+	UniformNoise float64  // >0: NoisyTune's λ: θ += U(−λ/2, λ/2)·std(θ) for every pre-trained matrix, once before training
+	AverageFrom  int      // >0: fold the main model into the SWA/EMA copy after every step from this one
+	Events       []Action // at most one per step, in step order
+	pieces       []string // what the plan was made of, for String
 }
 
 // At returns the action of step (1-based).
@@ -61,6 +62,9 @@ func (p *Plan) String() string {
 	fmt.Fprintf(&b, "N = %d steps (%d per epoch): %s\n", p.Total, p.PerEpoch, strings.Join(p.pieces, " then "))
 	if p.PriorNoise > 0 {
 		fmt.Fprintf(&b, "  before training: noise %.4g on the main model\n", p.PriorNoise)
+	}
+	if p.UniformNoise > 0 {
+		fmt.Fprintf(&b, "  before training: uniform noise of width %.4g × std on every pre-trained matrix\n", p.UniformNoise)
 	}
 	for _, e := range p.Events {
 		fmt.Fprintf(&b, "  step %4d: ", e.Step)
@@ -120,6 +124,15 @@ func priorNoise(s Params) piece {
 	return func(p *Plan) {
 		p.PriorNoise = math.Sqrt(s.NoiseVariance)
 		p.pieces = append(p.pieces, fmt.Sprintf("prior noise √%g", s.NoiseVariance))
+	}
+}
+
+// noisyTune perturbs every pre-trained matrix once before training with
+// uniform noise U(−λ/2, λ/2) × the matrix's std (NoisyTune, Wu et al. 2022).
+func noisyTune(s Params) piece {
+	return func(p *Plan) {
+		p.UniformNoise = s.NoisyTuneLambda
+		p.pieces = append(p.pieces, fmt.Sprintf("NoisyTune λ %g", s.NoisyTuneLambda))
 	}
 }
 

@@ -134,7 +134,7 @@ func trainEnsemble(ctx context.Context, s Setup, newModel NewModel, train, test 
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			r, err := newRun(single, s.Seeds.member(i), newModel, train)
+			r, err := newRun(single, s.ensembleSeeds(i), newModel, train)
 			if err == nil {
 				err = r.fit(ctx)
 			}
@@ -164,7 +164,21 @@ func trainEnsemble(ctx context.Context, s Setup, newModel NewModel, train, test 
 		}
 	}
 	lead.members = nil
-	return lead.vote(voters, voters[0], test), nil
+	o := lead.vote(voters, voters[0], test)
+	if s.Strategy.Combine == schedule.CombineSoup {
+		lead.soup(o, voters, test)
+	}
+	return o, nil
+}
+
+// ensembleSeeds are the seeds of ensemble model i: its own streams, with the
+// run's model_init when the members share their initialisation (shared_init).
+func (s Setup) ensembleSeeds(i int) Seeds {
+	sd := s.Seeds.member(i)
+	if s.Strategy.SharedInit {
+		sd.ModelInit = s.Seeds.ModelInit // one head initialisation, as soups need
+	}
+	return sd
 }
 
 // trainee is one model of the population with its optimizer and streams.
@@ -278,6 +292,10 @@ func (r *run) fit(ctx context.Context) error {
 	if m := r.plan.PriorNoise; m > 0 {
 		Perturb(r.noiseTargets(r.main.m), m, scaled, r.noise)
 		r.event(0, results.EventNoise, m)
+	}
+	if w := r.plan.UniformNoise; w > 0 {
+		PerturbUniform(pretrained(r.main.m), w, r.noise)
+		r.event(0, results.EventNoise, w)
 	}
 	step := 0
 	for epoch := 1; epoch <= r.s.Epochs; epoch++ {
@@ -584,23 +602,11 @@ func (r *run) vote(voters []Model, shown Model, test []Sample) *Outcome {
 			shownIdx = v
 		}
 	}
-	var b Batch
-	logits := make([]float32, r.s.EvalBatch*c)
-	idx := make([]int, 0, r.s.EvalBatch)
 	for v, m := range voters {
-		for lo := 0; lo < len(test); lo += r.s.EvalBatch {
-			idx = idx[:0]
-			for i := lo; i < min(lo+r.s.EvalBatch, len(test)); i++ {
-				idx = append(idx, i)
-			}
-			fillBatch(&b, test, idx, r.s.PadTo, false)
-			m.Logits(&b, logits[:b.B*c])
-			for row, i := range idx {
-				l := logits[row*c : (row+1)*c]
-				copy(o.MemberLogits[i][v*c:], l)
-				o.MemberPreds[i][v] = metrics.Argmax(l)
-			}
-		}
+		r.eachLogits(m, test, func(i int, l []float32) {
+			copy(o.MemberLogits[i][v*c:], l)
+			o.MemberPreds[i][v] = metrics.Argmax(l)
+		})
 	}
 	o.Preds = o.VotePreds(r.s.Strategy.Vote)
 	for i := range test {
@@ -608,6 +614,46 @@ func (r *run) vote(voters []Model, shown Model, test []Sample) *Outcome {
 	}
 	o.Cost.InferencePasses = int64(len(test) * len(voters))
 	return o
+}
+
+// eachLogits evaluates m on test in eval mode and calls f with every
+// sample's index and logits (valid during the call).
+func (r *run) eachLogits(m Model, test []Sample, f func(i int, logits []float32)) {
+	c := m.Classes()
+	var b Batch
+	logits := make([]float32, r.s.EvalBatch*c)
+	idx := make([]int, 0, r.s.EvalBatch)
+	for lo := 0; lo < len(test); lo += r.s.EvalBatch {
+		idx = idx[:0]
+		for i := lo; i < min(lo+r.s.EvalBatch, len(test)); i++ {
+			idx = append(idx, i)
+		}
+		fillBatch(&b, test, idx, r.s.PadTo, false)
+		m.Logits(&b, logits[:b.B*c])
+		for row, i := range idx {
+			f(i, logits[row*c:(row+1)*c])
+		}
+	}
+}
+
+// soup replaces the outcome's shown model by the uniform average of the
+// voters' weights (a model soup, Wortsman et al. 2022): its logits and
+// argmax become Logits and Preds; the voters' stay as they are, so the vote
+// is still read from MemberPreds and MemberLogits.
+func (r *run) soup(o *Outcome, voters []Model, test []Sample) {
+	soup := voters[0].Clone()
+	srcs := make([][]*tensor.Param, len(voters))
+	for i, m := range voters {
+		srcs[i] = m.Params()
+	}
+	if err := tensor.MeanParams(soup.Params(), srcs...); err != nil {
+		panic(fmt.Sprintf("strategy: soup: %v", err)) // clones of one model
+	}
+	r.eachLogits(soup, test, func(i int, l []float32) {
+		o.Logits[i] = append(o.Logits[i][:0], l...)
+		o.Preds[i] = metrics.Argmax(l)
+	})
+	o.Cost.InferencePasses += int64(len(test))
 }
 
 // VotePreds is the final prediction of every test sample under vote rule
@@ -650,6 +696,29 @@ func Perturb(ps []*tensor.Param, mult float64, scaled bool, rng *rand.Rand) {
 		f := mult * scale
 		for i := range p.Data {
 			p.Data[i] += float32(f * rng.NormFloat64())
+		}
+	}
+}
+
+// pretrained are the parameters a model brings from pre-training: all but
+// the classification head (output.*), which fine-tuning initialises.
+func pretrained(m Model) []*tensor.Param {
+	head := tensor.HasPrefix("output.")
+	return tensor.SelectParams(m.Params(), func(p *tensor.Param) bool { return !head(p) })
+}
+
+// PerturbUniform is NoisyTune's perturbation: θ += U(−w/2, w/2)·std(θ) for
+// every tensor of ps with at least 2 values (a single value has no std), the
+// std unbiased as torch.std. Draws come from rng in parameter order, then
+// element order.
+func PerturbUniform(ps []*tensor.Param, w float64, rng *rand.Rand) {
+	for _, p := range ps {
+		if len(p.Data) < 2 {
+			continue
+		}
+		f := w * Std(p.Data)
+		for i := range p.Data {
+			p.Data[i] += float32((rng.Float64() - 0.5) * f)
 		}
 	}
 }

@@ -1,0 +1,153 @@
+package strategy
+
+import (
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"testing"
+
+	"github.com/deni-project/deni/internal/results"
+	"github.com/deni-project/deni/train/schedule"
+	"github.com/deni-project/deni/train/tensor"
+)
+
+// TestNoisyTuneNoise: θ += U(−λ/2, λ/2)·std(θ): every change lies within
+// ±λ/2·std, the changes have the uniform's std λ·std/√12, single values
+// are left alone, and draws come from the given stream.
+func TestNoisyTuneNoise(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	const n, lambda = 200000, 0.15
+	p := newParam("encoder.layer.0.weight", n)
+	for i := range p.Data {
+		p.Data[i] = float32(0.7 * rng.NormFloat64())
+	}
+	one := newParam("gate.bias", 1)
+	one.Data[0] = 0.5
+	before := slices.Clone(p.Data)
+	std := Std(before)
+	PerturbUniform([]*tensor.Param{p, one}, lambda, rand.New(rand.NewPCG(1, 2)))
+	d := make([]float32, n)
+	for i := range d {
+		d[i] = p.Data[i] - before[i]
+		if math.Abs(float64(d[i])) > lambda/2*std*(1+1e-6) {
+			t.Fatalf("change %g at %d beyond λ/2·std = %g", d[i], i, lambda/2*std)
+		}
+	}
+	want := lambda * std / math.Sqrt(12)
+	// The sample std of n uniform draws is within 4·0.9/sqrt(n) relative (kurtosis 1.8).
+	if got := Std(d); math.Abs(got/want-1) > 4*0.9/math.Sqrt(n) {
+		t.Errorf("noise std %g, want λ·std/√12 = %g", got, want)
+	}
+	if one.Data[0] != 0.5 {
+		t.Errorf("a single value was perturbed: %g", one.Data[0])
+	}
+	again := slices.Clone(before)
+	q := newParam("x", n)
+	copy(q.Data, again)
+	PerturbUniform([]*tensor.Param{q}, lambda, rand.New(rand.NewPCG(1, 2)))
+	if !slices.Equal(q.Data, p.Data) {
+		t.Error("the same stream gives other noise")
+	}
+}
+
+// TestNoisyTuneRun: the noise touches every pre-trained parameter and not
+// the head, once, before the first step, as one event of scale λ.
+func TestNoisyTuneRun(t *testing.T) {
+	m, _ := newBow(30, 8, 3)(rand.New(rand.NewPCG(1, 2)))
+	var names []string
+	for _, p := range pretrained(m) {
+		names = append(names, p.Name)
+	}
+	if !slices.Equal(names, []string{"embeddings.word_embeddings.weight"}) {
+		t.Fatalf("pre-trained parameters %v", names)
+	}
+	train, test := toyData(300, 1), toyData(100, 2)
+	def := mustTrain(t, setup(t, schedule.Default), train, test)
+	s := setup(t, schedule.NoisyTune)
+	if s.Strategy.NoisyTuneLambda != 0.15 {
+		t.Fatalf("default λ %g, want the paper's 0.15", s.Strategy.NoisyTuneLambda)
+	}
+	o := mustTrain(t, s, train, test)
+	if len(o.Events) != 1 || o.Events[0] != (Event{Step: 0, Kind: results.EventNoise, Models: 1, Scale: 0.15}) {
+		t.Errorf("events %+v, want one noise event of scale 0.15 at step 0", o.Events)
+	}
+	if reflect.DeepEqual(o.Logits, def.Logits) {
+		t.Error("NoisyTune trains exactly as default")
+	}
+	if o.Cost != def.Cost {
+		t.Errorf("cost %+v, default's %+v", o.Cost, def.Cost)
+	}
+}
+
+// TestSoupIsTheExactMean: the soup's logits are those of the model whose
+// weights are the float64 mean of the voters', rounded once.
+func TestSoupIsTheExactMean(t *testing.T) {
+	s := setup(t, schedule.Ensemble)
+	test := toyData(50, 2)
+	r, err := newRun(s, s.Seeds, newBow(30, 8, 3), toyData(64, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var voters []Model
+	for i := range 3 {
+		m, _ := newBow(30, 8, 3)(rand.New(rand.NewPCG(uint64(i), 7)))
+		voters = append(voters, m)
+	}
+	o := r.vote(voters, voters[0], test)
+	r.soup(o, voters, test)
+	want, _ := newBow(30, 8, 3)(rand.New(rand.NewPCG(9, 9)))
+	for pi, p := range want.Params() {
+		for j := range p.Data {
+			var sum float64
+			for _, v := range voters {
+				sum += float64(v.Params()[pi].Data[j])
+			}
+			p.Data[j] = float32(sum / 3)
+		}
+	}
+	r.eachLogits(want, test, func(i int, l []float32) {
+		if !slices.Equal(o.Logits[i], l) {
+			t.Fatalf("sample %d: soup logits %v, the mean model's %v", i, o.Logits[i], l)
+		}
+	})
+	if got := o.MainPreds(); !slices.Equal(got, o.Preds) {
+		t.Error("the soup's prediction is not its argmax")
+	}
+	if o.Cost.InferencePasses != 4*50 {
+		t.Errorf("%d inference passes, want the 3 voters' and the soup's", o.Cost.InferencePasses)
+	}
+}
+
+// TestEnsembleSoup: combine soup leaves training and the vote as they were
+// and adds the soup; shared_init gives every member the run's model_init
+// and its own other streams.
+func TestEnsembleSoup(t *testing.T) {
+	train, test := toyData(300, 1), toyData(100, 2)
+	s := setup(t, schedule.Ensemble)
+	s.Strategy.EnsembleSize = 3
+	vote := mustTrain(t, s, train, test)
+	s.Strategy.Combine = schedule.CombineSoup
+	soup := mustTrain(t, s, train, test)
+	if !slices.EqualFunc(vote.MemberLogits, soup.MemberLogits, slices.Equal) || !reflect.DeepEqual(vote.Steps, soup.Steps) {
+		t.Fatal("combine soup changed the members")
+	}
+	if reflect.DeepEqual(vote.Logits, soup.Logits) {
+		t.Error("the soup predicts as model 0")
+	}
+	if !slices.Equal(soup.VotePreds(schedule.VoteMajority), vote.Preds) {
+		t.Error("the vote is not recorded beside the soup")
+	}
+	for _, shared := range []bool{false, true} {
+		s.Strategy.SharedInit = shared
+		for i := range 3 {
+			sd := s.ensembleSeeds(i)
+			if (sd.ModelInit == s.Seeds.ModelInit) != (shared || i == 0) {
+				t.Errorf("shared_init %v: member %d model_init %d, run's %d", shared, i, sd.ModelInit, s.Seeds.ModelInit)
+			}
+			if i > 0 && (sd.SampleOrder == s.Seeds.SampleOrder || sd.ModelRandomness == s.Seeds.ModelRandomness) {
+				t.Errorf("shared_init %v: member %d shares the run's order or dropout", shared, i)
+			}
+		}
+	}
+}
