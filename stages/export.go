@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	"github.com/parquet-go/parquet-go"
@@ -68,10 +69,11 @@ type ExportInfo struct {
 	LabelledRequested int `json:"labelled_requested"` // train.labelled (-1: the whole pool)
 	PerClass          int `json:"per_class"`          // max(ceil(n/C), 2); 0 for the whole pool
 	Rows              struct {
-		Train     int `json:"train"`
-		Labelled  int `json:"labelled"`
-		Augmented int `json:"augmented"`
-		Test      int `json:"test"`
+		Train      int `json:"train"`
+		Labelled   int `json:"labelled"`
+		Augmented  int `json:"augmented"`
+		Test       int `json:"test"`
+		Validation int `json:"validation,omitempty"` // carved from the labelled set (early_discard)
 	} `json:"rows"`
 	Files       []string        `json:"files"`
 	DeniVersion string          `json:"deni_version"`
@@ -93,6 +95,7 @@ func (d *RunData) Info(version string) ExportInfo {
 	in.LabelledRequested, in.PerClass = r.Train.Labelled, d.Partition.Labelled.PerClass
 	in.Rows.Train, in.Rows.Labelled, in.Rows.Test = len(d.Train), d.Labelled(), len(d.Test)
 	in.Rows.Augmented = len(d.Train) - d.Labelled()
+	in.Rows.Validation = len(d.Validation)
 	in.Files, in.DeniVersion, in.Config = ExportFiles, version, json.RawMessage(r.CanonicalConfig())
 	return in
 }
@@ -108,12 +111,22 @@ func (d *RunData) TrainRows() []ExportTrainRow {
 }
 
 // TestRows are the rows of test.parquet: d.Test in order.
-func (d *RunData) TestRows() []ExportTestRow {
-	out := make([]ExportTestRow, len(d.Test))
-	for i, s := range d.Test {
+func (d *RunData) TestRows() []ExportTestRow { return d.rowsOf(d.Test) }
+
+func (d *RunData) rowsOf(samples []Sample) []ExportTestRow {
+	out := make([]ExportTestRow, len(samples))
+	for i, s := range samples {
 		out[i] = ExportTestRow{ID: s.ID, Text: s.Text, Label: int64(s.Label), LabelName: d.Dataset.Classes[s.Label]}
 	}
 	return out
+}
+
+// testCSV is the CSV of test (or validation) rows.
+func testCSV(rows []ExportTestRow) []byte {
+	return csvBytes([]string{"id", "text", "label", "label_name"}, len(rows), func(i int) []string {
+		r := rows[i]
+		return []string{r.ID, r.Text, strconv.FormatInt(r.Label, 10), r.LabelName}
+	})
 }
 
 // WriteExport writes d's training and test sets to dir as Parquet and CSV
@@ -138,15 +151,23 @@ func WriteExport(dir string, d *RunData, version string) (*ExportInfo, error) {
 	if files[2], err = parquetBytes(test); err != nil {
 		return nil, err
 	}
-	files[3] = csvBytes([]string{"id", "text", "label", "label_name"}, len(test), func(i int) []string {
-		r := test[i]
-		return []string{r.ID, r.Text, strconv.FormatInt(r.Label, 10), r.LabelName}
-	})
-	if files[4], err = json.MarshalIndent(info, "", "  "); err != nil {
+	files[3] = testCSV(test)
+	names := ExportFiles
+	if len(d.Validation) > 0 { // the labelled samples early_discard chooses on
+		val := d.rowsOf(d.Validation)
+		vp, err := parquetBytes(val)
+		if err != nil {
+			return nil, err
+		}
+		names = append(slices.Clone(names[:4]), "validation.parquet", "validation.csv", names[4])
+		files = append(files[:4], vp, testCSV(val), nil)
+		info.Files = names
+	}
+	if files[len(files)-1], err = json.MarshalIndent(info, "", "  "); err != nil {
 		return nil, err
 	}
-	files[4] = append(files[4], '\n')
-	if err := writeFolder(dir, ExportFiles, files); err != nil {
+	files[len(files)-1] = append(files[len(files)-1], '\n')
+	if err := writeFolder(dir, names, files); err != nil {
 		return nil, fmt.Errorf("exporting run %s: %w", d.Run.ID, err)
 	}
 	return &info, nil

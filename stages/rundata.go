@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/deni-project/deni/data"
+	"github.com/deni-project/deni/internal/seeds"
 	"github.com/deni-project/deni/pipeline"
 )
 
@@ -41,10 +42,23 @@ type RunData struct {
 	// Test is the test set in the order of the predictions table's sample
 	// column; it is never augmented.
 	Test []Sample
+	// Validation is carved from the labelled set when the strategy chooses
+	// a model on it (validation_fraction > 0: early_discard): stratified,
+	// from the data_split stream; its samples and their augmented copies are
+	// not in Train.
+	Validation []Sample
 }
 
 // Labelled is the number of labelled (not augmented) training samples.
-func (d *RunData) Labelled() int { return len(d.Partition.Labelled.Indices) }
+func (d *RunData) Labelled() int {
+	n := 0
+	for _, s := range d.Train {
+		if !s.Augmented() {
+			n++
+		}
+	}
+	return n
+}
 
 // PrepareRun applies run r's data protocol to ds: the stratified split
 // (data_split seed), the class-balanced labelled selection (label_choice
@@ -73,7 +87,39 @@ func PrepareRun(ctx context.Context, ds *data.Dataset, r pipeline.Run, aug *Augm
 			rd.Train = append(rd.Train, Sample{Row: -1, ID: s.ID, Text: s.Text, Label: s.Label, SourceID: s.Source, Origin: s.Origin})
 		}
 	}
+	if f := r.Strategy.ValidationFraction; f > 0 {
+		if err := rd.carveValidation(f, ds.NumClasses(), seeds.Derive(r.Seeds.DataSplit, "validation", 0)); err != nil {
+			return nil, fmt.Errorf("validation split of the labelled set: %w", err)
+		}
+	}
 	return rd, nil
+}
+
+// carveValidation moves a stratified fraction of the labelled samples (and
+// their augmented copies, which would leak them) from Train to Validation.
+func (d *RunData) carveValidation(fraction float64, classes int, seed uint64) error {
+	labelled := d.Train[:d.Labelled()]
+	labels := make([]int, len(labelled))
+	for i, s := range labelled {
+		labels[i] = s.Label
+	}
+	sp, err := data.StratifiedSplit(labels, classes, fraction, seeds.New(seed))
+	if err != nil {
+		return err
+	}
+	held := map[string]bool{}
+	for _, i := range sp.Test {
+		d.Validation = append(d.Validation, labelled[i])
+		held[labelled[i].ID] = true
+	}
+	train := make([]Sample, 0, len(d.Train)-len(d.Validation))
+	for _, s := range d.Train {
+		if !held[s.SourceID] {
+			train = append(train, s)
+		}
+	}
+	d.Train = train
+	return nil
 }
 
 // loadDataset reads a run's dataset: a registered one from dataDir, a custom

@@ -2,6 +2,10 @@ package stages
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -48,5 +52,84 @@ func TestTrainerUsesPrepareRun(t *testing.T) {
 		if p.SampleID != d.Test[i].ID || int(p.Label) != d.Test[i].Label || int(p.Sample) != i {
 			t.Fatalf("prediction %d: %s label %d, test sample %s label %d", i, p.SampleID, p.Label, d.Test[i].ID, d.Test[i].Label)
 		}
+	}
+}
+
+// TestEarlyDiscardValidationSplit: early_discard's validation set is a
+// stratified tenth of the labelled set, carved with the data_split stream;
+// neither it nor its augmented copies are trained on; it is the same in
+// every run of the experiment; and a real run trains on the rest.
+func TestEarlyDiscardValidationSplit(t *testing.T) {
+	spec := `name: ed
+data_dir: embedded
+datasets: [trec]
+model: glove-mini
+strategies: [{name: early_discard, candidates: 2}]
+augment: [{method: typo, k: 1, epochs: 1}]
+runs: 2
+seeds: {root: 27, fixed: [data_split, label_choice]}
+train: {labelled: 120, epochs: 1}
+`
+	e, err := Load(writeSpec(t, spec), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	runs := Plan(e)
+	a, err := RunDataOf(context.Background(), e, runs[0], dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 120 labelled (20 per class): 12 validation, 2 per class.
+	perClass := map[int]int{}
+	held := map[string]bool{}
+	for _, s := range a.Validation {
+		perClass[s.Label]++
+		held[s.ID] = true
+		if s.Augmented() {
+			t.Fatalf("augmented sample %s in the validation set", s.ID)
+		}
+	}
+	if len(a.Validation) != 12 || len(perClass) != 6 {
+		t.Fatalf("validation: %d samples over %d classes (%v), want 12 over 6", len(a.Validation), len(perClass), perClass)
+	}
+	for c, n := range perClass {
+		if n != 2 {
+			t.Errorf("class %d: %d validation samples, want 2", c, n)
+		}
+	}
+	for _, s := range a.Train {
+		if held[s.SourceID] {
+			t.Fatalf("training sample %s comes from validation sample %s", s.ID, s.SourceID)
+		}
+	}
+	if a.Labelled() != 108 || len(a.Train) != 216 {
+		t.Errorf("training set: %d labelled, %d in all; want 108 and 216", a.Labelled(), len(a.Train))
+	}
+	b, err := RunDataOf(context.Background(), e, runs[1], dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range a.Validation {
+		if a.Validation[i].ID != b.Validation[i].ID {
+			t.Fatalf("runs 0 and 1 carve other validation sets (data_split is fixed)")
+		}
+	}
+	// `deni data export` writes the validation set beside train and test.
+	out := filepath.Join(t.TempDir(), "export")
+	info, err := WriteExport(out, a, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	csv, err := os.ReadFile(filepath.Join(out, "validation.csv"))
+	if err != nil || strings.Count(string(csv), "\n") != 13 || info.Rows.Validation != 12 || !slices.Contains(info.Files, "validation.parquet") {
+		t.Errorf("export: validation.csv %d lines (%v), rows %+v, files %v", strings.Count(string(csv), "\n"), err, info.Rows, info.Files)
+	}
+	res, err := NewRunner(e, WithAugmentDir(dir)).Run(context.Background(), runs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Run.NTrain != 216 || len(res.Events) != 1 || res.Events[0].Models != 2 {
+		t.Errorf("run: n_train %d, events %+v", res.Run.NTrain, res.Events)
 	}
 }

@@ -123,7 +123,7 @@ func (t *Trainer) Run(ctx context.Context, r pipeline.Run) (*pipeline.Result, er
 		}
 		return out
 	}
-	train, test := samples(rd.Train), samples(rd.Test)
+	train, test, validation := samples(rd.Train), samples(rd.Test), samples(rd.Validation)
 
 	tr := r.Train
 	lr := tr.LR
@@ -153,7 +153,8 @@ func (t *Trainer) Run(ctx context.Context, r pipeline.Run) (*pipeline.Result, er
 		LR: lr, Optimizer: ocfg, Schedule: tr.Schedule, NoiseLayer: noiseLayer, PadTo: padTo,
 		Seeds: strategy.Seeds{SampleOrder: r.Seeds.SampleOrder, ModelInit: r.Seeds.ModelInit,
 			ModelRandomness: r.Seeds.ModelRandomness, Noise: r.Seeds.Noise},
-		Parallel: runtime.GOMAXPROCS(0),
+		Parallel:   runtime.GOMAXPROCS(0),
+		Validation: validation,
 	}
 	out, err := strategy.Train(ctx, setup, p.factory.ModelMaker(r.Tuning), train, test)
 	if err != nil {

@@ -140,6 +140,7 @@ const (
 	EventMembersMerged        = "members_merged"
 	EventFinalEnsembleCreated = "final_ensemble_created"
 	EventAveragingStarted     = "averaging_started"
+	EventCandidatesDiscarded  = "candidates_discarded" // early_discard: models = candidates, scale = the survivor's validation macro-F1
 )
 
 // Step phases: the values of StepRow.Phase.

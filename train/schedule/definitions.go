@@ -1,5 +1,7 @@
 package schedule
 
+import "fmt"
+
 // A definition is one strategy: the parameter keys it accepts, how its
 // defaults differ from the common ones, and its plan, composed of the pieces
 // in schedule.go. Adding a strategy is a definition here (and, for a new
@@ -72,6 +74,14 @@ var definitions = []definition{
 		// Wu et al., ACL 2022: λ = 0.15.
 		defaults: func(p *Params) { p.NoisyTuneLambda = 0.15 },
 		plan:     func(p Params) []piece { return []piece{noisyTune(p)} }},
+	{name: EarlyDiscard, keys: []string{"candidates", "discard_at", "validation_fraction"},
+		// Dodge et al. 2020: start many, keep the best early. 5 candidates,
+		// decided after 20% of training on 10% of the labelled set.
+		defaults: func(p *Params) { p.Candidates, p.DiscardAt, p.ValidationFraction = 5, 0.2, 0.1 },
+		// The trainer runs the candidates; the survivor follows the default plan.
+		plan: func(p Params) []piece {
+			return []piece{nothing(fmt.Sprintf("%d candidates, the best on validation at %g·N continues", p.Candidates, p.DiscardAt))}
+		}},
 }
 
 // lookup returns the definition of name; name must be Known.

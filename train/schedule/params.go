@@ -28,6 +28,7 @@ const (
 	NoisyInterpolation = "noisy_interpolation"
 	DENI               = "deni"
 	NoisyTune          = "noisytune"
+	EarlyDiscard       = "early_discard"
 )
 
 // Names lists every strategy in the order the paper's tables use (the
@@ -83,6 +84,14 @@ type Params struct {
 	// as they were.
 	Combine    Combine `yaml:"combine" json:"combine,omitzero"`
 	SharedInit bool    `yaml:"shared_init" json:"shared_init,omitempty"`
+
+	// Early discarding: candidates start, each with its own seeds; at
+	// discard_at·N the one with the best macro-F1 on a validation split
+	// (validation_fraction of the labelled set, stratified, carved with the
+	// data_split stream) continues, the others stop. Zero elsewhere.
+	Candidates         int     `yaml:"candidates" json:"candidates,omitempty"`
+	DiscardAt          float64 `yaml:"discard_at" json:"discard_at,omitempty"`
+	ValidationFraction float64 `yaml:"validation_fraction" json:"validation_fraction,omitempty"`
 
 	// NoisyTune: the relative width λ of its uniform noise (0 elsewhere, so
 	// the runs of other strategies keep their IDs).
@@ -223,6 +232,12 @@ func (p Params) Validate() error {
 		return fmt.Errorf("strategy %s: noise_after_steps must be >= 0 and interpolation_steps >= 1", p.Label)
 	case p.EMADecay <= 0 || p.EMADecay >= 1:
 		return fmt.Errorf("strategy %s: ema_decay must be in (0, 1), got %g", p.Label, p.EMADecay)
+	case p.Name == EarlyDiscard && p.Candidates < 1:
+		return fmt.Errorf("strategy %s: candidates must be at least 1, got %d", p.Label, p.Candidates)
+	case p.Name == EarlyDiscard && !(p.DiscardAt > 0 && p.DiscardAt <= 1):
+		return fmt.Errorf("strategy %s: discard_at must be a fraction of the training steps in (0, 1], got %g", p.Label, p.DiscardAt)
+	case p.Name == EarlyDiscard && !(p.ValidationFraction > 0 && p.ValidationFraction < 1):
+		return fmt.Errorf("strategy %s: validation_fraction must be in (0, 1), got %g", p.Label, p.ValidationFraction)
 	case p.NoisyTuneLambda < 0 || math.IsNaN(p.NoisyTuneLambda):
 		return fmt.Errorf("strategy %s: noisytune_lambda must be >= 0, got %g", p.Label, p.NoisyTuneLambda)
 	case p.MixoutP < 0 || p.MixoutP >= 1:

@@ -227,6 +227,10 @@ func nothing(what string) piece {
 	return func(p *Plan) { p.pieces = append(p.pieces, what) }
 }
 
+// DiscardStep is the step after which early discarding keeps one candidate:
+// discard_at·N, at least 1.
+func DiscardStep(p Params, total int) int { return max(Run{Total: total}.at(p.DiscardAt), 1) }
+
 // Cost is the analytic training cost of a strategy, in the paper's unit: one
 // optimizer step of one model.
 type Cost struct {
@@ -240,8 +244,12 @@ type Cost struct {
 // Ensemble is EnsembleSize independent runs of the default plan.
 func Simulate(p Params, total, perEpoch int) Cost {
 	c := Cost{Steps: total}
-	if p.Name == Ensemble {
+	switch p.Name {
+	case Ensemble:
 		c.OptimizerSteps = p.EnsembleSize * total
+		return c
+	case EarlyDiscard:
+		c.OptimizerSteps = p.Candidates*DiscardStep(p, total) + total - DiscardStep(p, total)
 		return c
 	}
 	plan := NewPlan(p, Run{Total: total, PerEpoch: perEpoch})

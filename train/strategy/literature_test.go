@@ -1,6 +1,7 @@
 package strategy
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/deni-project/deni/internal/results"
+	"github.com/deni-project/deni/train/metrics"
 	"github.com/deni-project/deni/train/schedule"
 	"github.com/deni-project/deni/train/tensor"
 )
@@ -149,5 +151,79 @@ func TestEnsembleSoup(t *testing.T) {
 				t.Errorf("shared_init %v: member %d shares the run's order or dropout", shared, i)
 			}
 		}
+	}
+}
+
+// TestEarlyDiscard: candidates with their own seeds train to discard_at·N;
+// the best on the validation set (recomputed here one by one) continues to N
+// as if it had trained alone; the cost counts every candidate's steps.
+func TestEarlyDiscard(t *testing.T) {
+	train, test, val := toyData(300, 1), toyData(100, 2), toyData(90, 5)
+	s := setup(t, schedule.EarlyDiscard)
+	if p := s.Strategy; p.Candidates != 5 || p.DiscardAt != 0.2 || p.ValidationFraction != 0.1 {
+		t.Fatalf("defaults %d candidates, discard at %g, validation %g; want Dodge et al.'s 5, 0.2 and 0.1",
+			p.Candidates, p.DiscardAt, p.ValidationFraction)
+	}
+	s.Strategy.Candidates = 4
+	s.Validation = val
+	o, err := Train(context.Background(), s, newBow(30, 8, 3), train, test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 380 // 38 steps per epoch × 10
+	d := schedule.DiscardStep(s.Strategy, n)
+	if d != 76 {
+		t.Fatalf("discard step %d, want int(0.2·380) = 76", d)
+	}
+	// Each candidate alone, to the discard step, scored on the validation set.
+	single := s
+	single.Strategy.Name = schedule.Default
+	labels := make([]int32, len(val))
+	for i, v := range val {
+		labels[i] = v.Label
+	}
+	best, bestScore := -1, -1.0
+	for i := range 4 {
+		r, err := newRun(single, s.Seeds.member(i), newBow(30, 8, 3), train)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.advance(context.Background(), d); err != nil {
+			t.Fatal(err)
+		}
+		preds := make([]int32, len(val))
+		r.eachLogits(r.main.m, val, func(j int, l []float32) { preds[j] = metrics.Argmax(l) })
+		if sc := metrics.MacroF1(labels, preds, 3); sc > bestScore {
+			best, bestScore = i, sc
+		}
+	}
+	ev := o.Events[len(o.Events)-1]
+	if ev.Kind != results.EventCandidatesDiscarded || ev.Step != d || ev.Models != 4 || ev.Scale != bestScore {
+		t.Errorf("event %+v, want candidates_discarded at %d of 4 with the best score %g", ev, d, bestScore)
+	}
+	// The survivor's predictions are those of its seeds trained alone.
+	alone := setup(t, schedule.Default)
+	alone.Seeds = s.Seeds.member(best)
+	if want := mustTrain(t, alone, train, test); !slices.EqualFunc(o.Logits, want.Logits, slices.Equal) {
+		t.Errorf("candidate %d continued, but its predictions differ from its run alone", best)
+	}
+	// Cost: every candidate to the discard step, the survivor to the end.
+	if want := int64(4*d + n - d); o.Cost.OptimizerSteps != want || int64(len(o.Steps)) != want || o.Cost.Steps != n {
+		t.Errorf("optimizer steps %d (%d rows, main %d), want %d", o.Cost.OptimizerSteps, len(o.Steps), o.Cost.Steps, want)
+	}
+	if sim := schedule.Simulate(s.Strategy, n, 38); int64(sim.OptimizerSteps) != o.Cost.OptimizerSteps {
+		t.Errorf("Simulate counts %d optimizer steps, training %d", sim.OptimizerSteps, o.Cost.OptimizerSteps)
+	}
+	rows := make([]int, 4)
+	for _, st := range o.Steps {
+		rows[st.Model]++
+	}
+	for i, r := range rows {
+		if want := d; (i == best && r != n) || (i != best && r != want) {
+			t.Errorf("candidate %d: %d step rows", i, r)
+		}
+	}
+	if _, err := Train(context.Background(), setup(t, schedule.EarlyDiscard), newBow(30, 8, 3), train, test); err == nil {
+		t.Error("early_discard without a validation set accepted")
 	}
 }

@@ -53,6 +53,9 @@ type Setup struct {
 	PadTo      int    // 0: pad each batch to its longest sample; else to PadTo tokens
 	Seeds      Seeds
 	Parallel   int // models trained concurrently (members of a population, models of an ensemble)
+	// Validation is carved from the labelled set for strategies that choose
+	// a model on it (early_discard); the training set excludes it.
+	Validation []Sample
 }
 
 // StepLog is one optimizer step of one model.
@@ -104,8 +107,11 @@ func Train(ctx context.Context, s Setup, newModel NewModel, train, test []Sample
 		return nil, fmt.Errorf("strategy: batch size, eval batch and epochs must be positive")
 	}
 	s.Parallel = max(s.Parallel, 1)
-	if s.Strategy.Name == schedule.Ensemble {
+	switch s.Strategy.Name {
+	case schedule.Ensemble:
 		return trainEnsemble(ctx, s, newModel, train, test)
+	case schedule.EarlyDiscard:
+		return trainEarlyDiscard(ctx, s, newModel, train, test)
 	}
 	r, err := newRun(s, s.Seeds, newModel, train)
 	if err != nil {
@@ -171,6 +177,86 @@ func trainEnsemble(ctx context.Context, s Setup, newModel NewModel, train, test 
 	return o, nil
 }
 
+// trainEarlyDiscard starts Candidates default runs, each with its own seeds
+// (candidate 0 has the run's), trains them concurrently to the discard step,
+// scores them on the validation set (macro-F1, eval mode) and trains only the
+// best (ties to the lowest index) to the end. The cost counts every step of
+// every candidate; the steps table logs candidate i as model i.
+func trainEarlyDiscard(ctx context.Context, s Setup, newModel NewModel, train, test []Sample) (*Outcome, error) {
+	if len(s.Validation) == 0 {
+		return nil, fmt.Errorf("early_discard: no validation samples")
+	}
+	k := s.Strategy.Candidates
+	single := s
+	single.Strategy.Name = schedule.Default
+	single.Parallel = 1
+	runs := make([]*run, k)
+	scores := make([]float64, k)
+	errs := make([]error, k)
+	labels := make([]int32, len(s.Validation))
+	for i, v := range s.Validation {
+		labels[i] = v.Label
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, s.Parallel)
+	for i := range k {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			r, err := newRun(single, s.Seeds.member(i), newModel, train)
+			if err == nil {
+				r.begin()
+				err = r.advance(ctx, schedule.DiscardStep(s.Strategy, r.total))
+			}
+			if err == nil {
+				preds := make([]int32, len(s.Validation))
+				r.eachLogits(r.main.m, s.Validation, func(j int, l []float32) { preds[j] = metrics.Argmax(l) })
+				scores[i] = metrics.MacroF1(labels, preds, r.main.m.Classes())
+			}
+			runs[i], errs[i] = r, err
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("early_discard candidate %d: %w", i, err)
+		}
+	}
+	best := 0
+	for i, sc := range scores {
+		if sc > scores[best] {
+			best = i
+		}
+	}
+	lead := runs[best]
+	lead.event(lead.step, results.EventCandidatesDiscarded, scores[best])
+	lead.events[len(lead.events)-1].Models = k
+	if err := lead.advance(ctx, lead.total); err != nil {
+		return nil, err
+	}
+	lead.finish()
+	// Steps and cost: every candidate's, each logged as its own model.
+	var steps []StepLog
+	for i, r := range runs {
+		for _, st := range r.steps {
+			st.Model = i
+			steps = append(steps, st)
+		}
+		if i != best {
+			lead.cost.OptimizerSteps += r.cost.OptimizerSteps
+			lead.cost.ForwardSamples += r.cost.ForwardSamples
+			lead.cost.BackwardSamples += r.cost.BackwardSamples
+			lead.cost.TrainFLOPs += r.cost.TrainFLOPs
+		}
+	}
+	lead.steps = steps
+	o := lead.predict(test)
+	o.Cost.InferencePasses += int64(k * len(s.Validation))
+	return o, nil
+}
+
 // ensembleSeeds are the seeds of ensemble model i: its own streams, with the
 // run's model_init when the members share their initialisation (shared_init).
 func (s Setup) ensembleSeeds(i int) Seeds {
@@ -229,6 +315,8 @@ type run struct {
 	lastEpochLoss      float64
 	lastEpochLossCount int
 	models             []*trainee    // main model and members of the current step
+	step, epoch        int           // the last step trained and its epoch (1-based)
+	perm               []int         // the current epoch's sample order
 	sem                chan struct{} // bounds the models trained at once
 }
 
@@ -288,72 +376,93 @@ func (r *run) event(step int, kind string, scale float64) {
 }
 
 func (r *run) fit(ctx context.Context) error {
-	scaled := r.s.Strategy.NoiseType == "scaled"
+	r.begin()
+	if err := r.advance(ctx, r.total); err != nil {
+		return err
+	}
+	r.finish()
+	return nil
+}
+
+// begin applies what a strategy does once before training.
+func (r *run) begin() {
 	if m := r.plan.PriorNoise; m > 0 {
-		Perturb(r.noiseTargets(r.main.m), m, scaled, r.noise)
+		Perturb(r.noiseTargets(r.main.m), m, r.s.Strategy.NoiseType == "scaled", r.noise)
 		r.event(0, results.EventNoise, m)
 	}
 	if w := r.plan.UniformNoise; w > 0 {
 		PerturbUniform(pretrained(r.main.m), w, r.noise)
 		r.event(0, results.EventNoise, w)
 	}
-	step := 0
-	for epoch := 1; epoch <= r.s.Epochs; epoch++ {
-		perm := r.order.Perm(len(r.train))
-		r.lastEpochLoss, r.lastEpochLossCount = 0, 0
-		for b := range r.perEpoch {
-			if err := ctx.Err(); err != nil {
-				return err
+}
+
+// advance trains from the run's current step up to step until (at most
+// total): each epoch starts with a permutation from the sample_order stream,
+// and each step does the plan's action, then the update.
+func (r *run) advance(ctx context.Context, until int) error {
+	scaled := r.s.Strategy.NoiseType == "scaled"
+	for r.step < min(until, r.total) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		b := r.step % r.perEpoch
+		if b == 0 {
+			r.epoch++
+			r.perm = r.order.Perm(len(r.train))
+			r.lastEpochLoss, r.lastEpochLossCount = 0, 0
+		}
+		r.step++
+		step, epoch, perm := r.step, r.epoch, r.perm
+		a := r.plan.At(step)
+		if a.Merge {
+			r.merge()
+			r.event(step, results.EventMembersMerged, 0)
+		}
+		if a.CreateMembers {
+			r.spawn(a.MemberNoise, scaled)
+			r.final = a.FinalEnsemble
+			kind := results.EventMembersCreated
+			if a.FinalEnsemble {
+				kind = results.EventFinalEnsembleCreated
 			}
-			step++
-			a := r.plan.At(step)
-			if a.Merge {
-				r.merge()
-				r.event(step, results.EventMembersMerged, 0)
+			r.event(step, kind, a.MemberNoise)
+		}
+		if a.WeightNoise > 0 {
+			Perturb(r.noiseTargets(r.main.m), a.WeightNoise, scaled, r.noise)
+			r.event(step, results.EventNoise, a.WeightNoise)
+		}
+		opts := StepOptions{Mixout: r.mixout}
+		if a.InputNoise > 0 {
+			opts.PooledNoise, opts.NoiseRNG = a.InputNoise, r.noise
+			opts.BackboneFrozen = !r.s.Strategy.BackboneGrad
+			r.event(step, results.EventNoise, a.InputNoise)
+		}
+		lo, hi := b*r.s.BatchSize, min((b+1)*r.s.BatchSize, len(perm))
+		r.fillBatch(perm[lo:hi])
+		for _, mb := range r.members {
+			if mb.order == nil {
+				continue
 			}
-			if a.CreateMembers {
-				r.spawn(a.MemberNoise, scaled)
-				r.final = a.FinalEnsemble
-				kind := results.EventMembersCreated
-				if a.FinalEnsemble {
-					kind = results.EventFinalEnsembleCreated
-				}
-				r.event(step, kind, a.MemberNoise)
+			if mb.permEpoch != epoch {
+				mb.perm, mb.permEpoch = mb.order.Perm(len(r.train)), epoch
 			}
-			if a.WeightNoise > 0 {
-				Perturb(r.noiseTargets(r.main.m), a.WeightNoise, scaled, r.noise)
-				r.event(step, results.EventNoise, a.WeightNoise)
-			}
-			opts := StepOptions{Mixout: r.mixout}
-			if a.InputNoise > 0 {
-				opts.PooledNoise, opts.NoiseRNG = a.InputNoise, r.noise
-				opts.BackboneFrozen = !r.s.Strategy.BackboneGrad
-				r.event(step, results.EventNoise, a.InputNoise)
-			}
-			lo, hi := b*r.s.BatchSize, min((b+1)*r.s.BatchSize, len(perm))
-			r.fillBatch(perm[lo:hi])
-			for _, mb := range r.members {
-				if mb.order == nil {
-					continue
-				}
-				if mb.permEpoch != epoch {
-					mb.perm, mb.permEpoch = mb.order.Perm(len(r.train)), epoch
-				}
-				fillBatch(&mb.batch, r.train, mb.perm[lo:hi], r.s.PadTo, true)
-			}
-			r.trainStep(step, epoch, opts)
-			if a.Average {
-				r.average(step)
-			}
+			fillBatch(&mb.batch, r.train, mb.perm[lo:hi], r.s.PadTo, true)
+		}
+		r.trainStep(step, epoch, opts)
+		if a.Average {
+			r.average(step)
 		}
 	}
-	if len(r.members) > 0 && !r.final {
-		// An interpolation still open when training ends is merged (the
-		// reference drops it; a merge is what the strategy intends).
-		r.merge()
-		r.event(step, results.EventMembersMerged, 0)
-	}
 	return nil
+}
+
+// finish merges an interpolation still open when training ends (the
+// reference drops it; a merge is what the strategy intends).
+func (r *run) finish() {
+	if len(r.members) > 0 && !r.final {
+		r.merge()
+		r.event(r.step, results.EventMembersMerged, 0)
+	}
 }
 
 // spawn replaces the members by EnsembleSize-1 perturbed copies of the main model.
