@@ -35,6 +35,15 @@ type Trainer struct {
 	vecsErr  error
 
 	aug *AugmentStage // augmented sets, cached (see augment.go)
+
+	cores *strategy.Cores // nil: each run trains up to GOMAXPROCS models at once
+}
+
+// WithCores bounds the cores the runner's runs use together to n (`deni run
+// --workers n`): each run holds one while it runs and trains its other models
+// concurrently only on free ones.
+func WithCores(n int) RunnerOption {
+	return func(t *Trainer) { t.cores = strategy.NewCores(n) }
 }
 
 // preparedData is a dataset with its model factory and encoded rows.
@@ -155,6 +164,11 @@ func (t *Trainer) Run(ctx context.Context, r pipeline.Run) (*pipeline.Result, er
 			ModelRandomness: r.Seeds.ModelRandomness, Noise: r.Seeds.Noise},
 		Parallel:   runtime.GOMAXPROCS(0),
 		Validation: validation,
+	}
+	if t.cores != nil {
+		release := t.cores.Hold()
+		defer release()
+		setup.Cores = t.cores
 	}
 	out, err := strategy.Train(ctx, setup, p.factory.ModelMaker(r.Tuning), train, test)
 	if err != nil {

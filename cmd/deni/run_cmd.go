@@ -43,7 +43,7 @@ type execFlags struct {
 func (f *execFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVarP(&f.config, "config", "c", "", "experiment file (YAML)")
 	cmd.Flags().StringVar(&f.out, "out", "results", "results folder; the runs go to OUT/<experiment>/")
-	cmd.Flags().IntVar(&f.workers, "workers", runtime.NumCPU(), "runs trained in parallel")
+	cmd.Flags().IntVar(&f.workers, "workers", runtime.NumCPU(), "runs trained in parallel; also the cores deni uses in all (a run trains its members on cores no other run uses)")
 	cmd.Flags().BoolVar(&f.force, "force", false, "redo runs that are already done")
 	cmd.Flags().StringVar(&f.dataDir, "data-dir", "", "dataset folder, overrides the experiment's data_dir")
 	_ = cmd.MarkFlagRequired("config")
@@ -222,7 +222,7 @@ func execute(cmd *cobra.Command, f execFlags, shard *pipeline.ShardSpec, aggrega
 		attrs = append(attrs, "shard", shard.String())
 	}
 	log.Info("starting", attrs...)
-	x := &pipeline.Executor{Store: store, Runner: stages.NewRunner(e, stages.WithAugmentDir(filepath.Join(store.Dir(), "augment"))), Workers: f.workers, Force: f.force,
+	x := &pipeline.Executor{Store: store, Runner: stages.NewRunner(e, stages.WithAugmentDir(filepath.Join(store.Dir(), "augment")), stages.WithCores(f.workers)), Workers: f.workers, Force: f.force,
 		Log: log, Observer: rep, Version: buildVersion()}
 	sum, err := x.Execute(ctx, runs)
 	rep.Close()

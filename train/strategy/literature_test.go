@@ -6,7 +6,9 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/deni-project/deni/internal/results"
 	"github.com/deni-project/deni/train/metrics"
@@ -225,5 +227,46 @@ func TestEarlyDiscard(t *testing.T) {
 	}
 	if _, err := Train(context.Background(), setup(t, schedule.EarlyDiscard), newBow(30, 8, 3), train, test); err == nil {
 		t.Error("early_discard without a validation set accepted")
+	}
+}
+
+// TestCoresBoundConcurrency: a run that holds one core of a 2-core pool
+// trains at most 2 models at once whatever Parallel allows, and every model
+// exactly once; with the pool exhausted it trains them one by one.
+func TestCoresBoundConcurrency(t *testing.T) {
+	cores := NewCores(2)
+	release := cores.Hold()
+	defer release()
+	for _, spare := range []bool{true, false} {
+		var held func()
+		if !spare {
+			held = cores.Hold() // another run holds the second core
+		}
+		var mu sync.Mutex
+		active, most := 0, 0
+		calls := make([]int, 10)
+		Setup{Parallel: 8, Cores: cores}.each(10, func(i int) {
+			mu.Lock()
+			active++
+			most = max(most, active)
+			calls[i]++
+			mu.Unlock()
+			time.Sleep(time.Millisecond)
+			mu.Lock()
+			active--
+			mu.Unlock()
+		})
+		if want := map[bool]int{true: 2, false: 1}[spare]; most > want {
+			t.Errorf("spare core %v: %d models at once, want at most %d", spare, most, want)
+		}
+		if slices.ContainsFunc(calls, func(c int) bool { return c != 1 }) {
+			t.Errorf("calls per model %v", calls)
+		}
+		if held != nil {
+			held()
+		}
+	}
+	if got := cores.spare(2); got != 1 {
+		t.Errorf("%d cores free after the runs, want 1 (one is held)", got)
 	}
 }

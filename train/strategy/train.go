@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"sync"
 
 	"github.com/deni-project/deni/internal/results"
 	"github.com/deni-project/deni/internal/seeds"
@@ -52,7 +51,8 @@ type Setup struct {
 	NoiseLayer string // head | trainable (the caller resolves auto)
 	PadTo      int    // 0: pad each batch to its longest sample; else to PadTo tokens
 	Seeds      Seeds
-	Parallel   int // models trained concurrently (members of a population, models of an ensemble)
+	Parallel   int    // most models trained concurrently (members of a population, models of an ensemble)
+	Cores      *Cores // when set, concurrency beyond the run's own core only on free cores of the pool
 	// Validation is carved from the labelled set for strategies that choose
 	// a model on it (early_discard); the training set excludes it.
 	Validation []Sample
@@ -132,22 +132,13 @@ func trainEnsemble(ctx context.Context, s Setup, newModel NewModel, train, test 
 	single := s
 	single.Strategy.Name = schedule.Default
 	single.Parallel = 1
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, s.Parallel)
-	for i := range k {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			r, err := newRun(single, s.ensembleSeeds(i), newModel, train)
-			if err == nil {
-				err = r.fit(ctx)
-			}
-			runs[i], errs[i] = r, err
-		}()
-	}
-	wg.Wait()
+	s.each(k, func(i int) {
+		r, err := newRun(single, s.ensembleSeeds(i), newModel, train)
+		if err == nil {
+			err = r.fit(ctx)
+		}
+		runs[i], errs[i] = r, err
+	})
 	for i, err := range errs {
 		if err != nil {
 			return nil, fmt.Errorf("ensemble model %d: %w", i, err)
@@ -197,28 +188,19 @@ func trainEarlyDiscard(ctx context.Context, s Setup, newModel NewModel, train, t
 	for i, v := range s.Validation {
 		labels[i] = v.Label
 	}
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, s.Parallel)
-	for i := range k {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			r, err := newRun(single, s.Seeds.member(i), newModel, train)
-			if err == nil {
-				r.begin()
-				err = r.advance(ctx, schedule.DiscardStep(s.Strategy, r.total))
-			}
-			if err == nil {
-				preds := make([]int32, len(s.Validation))
-				r.eachLogits(r.main.m, s.Validation, func(j int, l []float32) { preds[j] = metrics.Argmax(l) })
-				scores[i] = metrics.MacroF1(labels, preds, r.main.m.Classes())
-			}
-			runs[i], errs[i] = r, err
-		}()
-	}
-	wg.Wait()
+	s.each(k, func(i int) {
+		r, err := newRun(single, s.Seeds.member(i), newModel, train)
+		if err == nil {
+			r.begin()
+			err = r.advance(ctx, schedule.DiscardStep(s.Strategy, r.total))
+		}
+		if err == nil {
+			preds := make([]int32, len(s.Validation))
+			r.eachLogits(r.main.m, s.Validation, func(j int, l []float32) { preds[j] = metrics.Argmax(l) })
+			scores[i] = metrics.MacroF1(labels, preds, r.main.m.Classes())
+		}
+		runs[i], errs[i] = r, err
+	})
 	for i, err := range errs {
 		if err != nil {
 			return nil, fmt.Errorf("early_discard candidate %d: %w", i, err)
@@ -314,10 +296,9 @@ type run struct {
 	cost               Cost
 	lastEpochLoss      float64
 	lastEpochLossCount int
-	models             []*trainee    // main model and members of the current step
-	step, epoch        int           // the last step trained and its epoch (1-based)
-	perm               []int         // the current epoch's sample order
-	sem                chan struct{} // bounds the models trained at once
+	models             []*trainee // main model and members of the current step
+	step, epoch        int        // the last step trained and its epoch (1-based)
+	perm               []int      // the current epoch's sample order
 }
 
 func newRun(s Setup, sd Seeds, newModel NewModel, train []Sample) (*run, error) {
@@ -560,35 +541,13 @@ func (r *run) trainStep(step, epoch int, opts StepOptions) {
 		t.opt.Step(l)
 	}
 	memberOpts := StepOptions{Mixout: r.mixout}
-	if r.s.Parallel > 1 && len(models) > 1 {
-		var wg sync.WaitGroup
-		if r.sem == nil {
-			r.sem = make(chan struct{}, r.s.Parallel)
+	r.s.each(len(models), func(i int) {
+		o := memberOpts
+		if i == 0 {
+			o = opts
 		}
-		sem := r.sem
-		for i, t := range models {
-			o := memberOpts
-			if i == 0 {
-				o = opts
-			}
-			wg.Add(1)
-			sem <- struct{}{}
-			go func() {
-				defer wg.Done()
-				defer func() { <-sem }()
-				one(t, o)
-			}()
-		}
-		wg.Wait()
-	} else {
-		for i, t := range models {
-			o := memberOpts
-			if i == 0 {
-				o = opts
-			}
-			one(t, o)
-		}
-	}
+		one(models[i], o)
+	})
 	phase := results.PhaseSingle
 	if len(r.members) > 0 {
 		phase = results.PhaseMulti
