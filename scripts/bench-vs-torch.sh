@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Times deni's engine against PyTorch on the CPU, in one run on one machine:
 # the workloads of ../shared/bench/torch_reference.py (w2: one encoder layer;
-# mini: a 2-layer BERT), 1 thread each, ours with OpenBLAS and with pure-Go
-# gonum. Prints steps/s and the ratios. Installs Debian's python3-torch and
-# libopenblas-dev when missing (needs root).
+# mini: a 2-layer BERT) and deni's real workload, full fine-tuning of
+# deni-bert-mini on TREC batches (bertmini; bertmini-population: 10 models per
+# batch, a DENI member phase), whose PyTorch side is scripts/torch_bertmini.py
+# on the batches deni exports. 1 thread each, ours with OpenBLAS and with
+# pure-Go gonum. Prints steps/s and the ratios (population: population steps,
+# 10 model steps each). Installs Debian's python3-torch and libopenblas-dev
+# when missing (needs root).
 #
 #   scripts/bench-vs-torch.sh [STEPS]
 set -euo pipefail
@@ -21,16 +25,26 @@ fi
 
 go build -tags 'duckdb_arrow openblas' -o bin/deni ./cmd/deni
 go build -tags 'duckdb_arrow' -o bin/deni-gonum ./cmd/deni
+batches=$(mktemp --suffix=.json)
+trap 'rm -f "$batches"' EXIT
+bin/deni bench --export-batches "$batches" --export-steps 400 bertmini
 
+field() { sed -n "s/.*\"$1\":\([0-9.e+-]*\).*/\1/p"; }
 declare -A ours gonum torch
-for w in w2 mini; do
-  ours[$w]=$(bin/deni bench --json --steps "$steps" "$w" | sed -n 's/.*"steps_per_s":\([0-9.]*\).*/\1/p')
-  gonum[$w]=$(bin/deni-gonum bench --json --steps $((steps / 5)) "$w" | sed -n 's/.*"steps_per_s":\([0-9.]*\).*/\1/p')
-  torch[$w]=$(/usr/bin/python3 "$ref" "$w" 1 "$steps" | sed -n 's/.*steps\/s=\([0-9.]*\).*/\1/p')
+workloads=(w2 mini bertmini bertmini-population)
+for w in "${workloads[@]}"; do
+  ours[$w]=$(bin/deni bench --json --steps "$steps" "$w" | field steps_per_s)
+  gonum[$w]=$(bin/deni-gonum bench --json --steps $((steps / 5)) "$w" | field steps_per_s)
+  case $w in
+  bertmini) out=$(/usr/bin/python3 scripts/torch_bertmini.py "$batches" "$steps") ;;
+  bertmini-population) out=$(/usr/bin/python3 scripts/torch_bertmini.py "$batches" "$steps" population) ;;
+  *) out=$(/usr/bin/python3 "$ref" "$w" 1 "$steps") ;;
+  esac
+  torch[$w]=$(sed -n 's/.*steps\/s=\([0-9.]*\).*/\1/p' <<<"$out")
 done
-printf '%-6s %14s %14s %14s %12s %12s\n' workload "deni openblas" "deni gonum" "torch 1thr" "openblas/pt" "gonum/pt"
-for w in w2 mini; do
+printf '%-20s %14s %14s %14s %12s %12s\n' workload "deni openblas" "deni gonum" "torch 1thr" "openblas/pt" "gonum/pt"
+for w in "${workloads[@]}"; do
   awk -v w="$w" -v o="${ours[$w]}" -v g="${gonum[$w]}" -v t="${torch[$w]}" \
-    'BEGIN { printf "%-6s %14.1f %14.1f %14.1f %11.2fx %11.2fx\n", w, o, g, t, o / t, g / t }'
+    'BEGIN { printf "%-20s %14.2f %14.2f %14.2f %11.2fx %11.2fx\n", w, o, g, t, o / t, g / t }'
 done
 uptime

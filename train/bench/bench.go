@@ -2,7 +2,9 @@
 // on, with the same shapes as the PyTorch reference
 // (shared/bench/torch_reference.py): "w2", one post-LN encoder layer over
 // pre-embedded inputs, and "mini", a 2-layer BERT classifier. Both are
-// usable from `go test -bench` and from the CLI (Run).
+// usable from `go test -bench` and from the CLI (Run). Workloads built
+// elsewhere (package bench/bertmini: deni-bert-mini on real TREC batches)
+// are timed the same way through NewWorkload and Measure.
 package bench
 
 import (
@@ -20,13 +22,30 @@ import (
 // PyTorch reference.
 const Warmup = 20
 
-// Workload is one benchmark: a model, fixed inputs and labels, and an Adam
-// optimizer (lr 1e-4, torch defaults) over every parameter.
+// Workload is one benchmark: a model, its inputs and labels, and an Adam
+// optimizer over every parameter (w2 and mini: lr 1e-4, torch defaults, a
+// fixed batch).
 type Workload struct {
 	Name   string
 	params []*tensor.Param
 	opt    *optim.Adam
 	loss   func() float32 // forward + backward on the fixed batch
+	// step, when set, replaces the zero-gradients / loss / Adam sequence:
+	// one whole step of a workload built by NewWorkload.
+	step   func() float32
+	flops  func() float64 // analytic FLOPs of the last step
+	nparam int
+	models int
+	warmup int
+}
+
+// NewWorkload wraps a training step built elsewhere: step runs one whole
+// step (zero gradients, forward, backward, optimizer) and returns its loss;
+// flops returns the analytic cost of the step that ran last (multiply-adds
+// count 2), nparam is the number of trained values, models the number of
+// models a step trains and warmup the untimed steps before a measurement.
+func NewWorkload(name string, step func() float32, flops func() float64, nparam, models, warmup int) *Workload {
+	return &Workload{Name: name, step: step, flops: flops, nparam: nparam, models: models, warmup: warmup}
 }
 
 // Names lists the workloads.
@@ -58,14 +77,41 @@ func (w *Workload) withAdam() (*Workload, error) {
 // Step runs one timed training step: zero gradients, forward, backward and
 // the Adam update. It returns the loss.
 func (w *Workload) Step() float32 {
+	if w.step != nil {
+		return w.step()
+	}
 	tensor.ZeroGrads(w.params)
 	l := w.loss()
 	w.opt.Step(1e-4)
 	return l
 }
 
-// NumParams is the number of trained values.
-func (w *Workload) NumParams() int { return tensor.NumValues(w.params) }
+// NumParams is the number of trained values (of one model).
+func (w *Workload) NumParams() int {
+	if w.step != nil {
+		return w.nparam
+	}
+	return tensor.NumValues(w.params)
+}
+
+// StepFLOPs is the analytic cost of the last step (0 when unknown).
+func (w *Workload) StepFLOPs() float64 {
+	if w.flops == nil {
+		return 0
+	}
+	return w.flops()
+}
+
+// Models is the number of models one step trains.
+func (w *Workload) Models() int { return max(w.models, 1) }
+
+// WarmupSteps is the number of untimed steps before a measurement.
+func (w *Workload) WarmupSteps() int {
+	if w.warmup > 0 {
+		return w.warmup
+	}
+	return Warmup
+}
 
 // newW2: one post-LN encoder layer (hidden 128, 2 heads, FFN 512, GELU tanh,
 // no dropout, LayerNorm eps 1e-12) over fixed random inputs [8,64,128],
@@ -88,7 +134,11 @@ func newW2() (*Workload, error) {
 		labels[i] = int32(data.IntN(2))
 	}
 	g := tensor.NewGraph()
-	w := &Workload{Name: "w2", params: reg.Params()}
+	// Forward: per token Q, K, V, output (4·H²) and the FFN (2·H·I), the
+	// attention scores and mixing (2·T·H), then the head; backward twice that.
+	perToken := 4*H*H + 2*H*cfg.IntermediateSize + 2*T*H
+	flops := 3 * float64(2*B*T*perToken+2*B*H*2)
+	w := &Workload{Name: "w2", params: reg.Params(), flops: func() float64 { return flops }}
 	w.loss = func() float32 {
 		g.Reset()
 		h := layer.Forward(g, x, nil, true, nil)
@@ -125,7 +175,8 @@ func newMini() (*Workload, error) {
 		labels[i] = int32(data.IntN(cfg.NumLabels))
 	}
 	drop := seeds.New(seeds.Derive(0, "mini_dropout", 0))
-	w := &Workload{Name: "mini", params: m.Params()}
+	flops := float64(B) * m.TrainFLOPs(T)
+	w := &Workload{Name: "mini", params: m.Params(), flops: func() float64 { return flops }}
 	w.loss = func() float32 {
 		l, err := m.LossAndGrad(batch, labels, drop)
 		if err != nil {
@@ -147,6 +198,9 @@ type Result struct {
 	StepsPerSec    float64 `json:"steps_per_s"`
 	CPUSeconds     float64 `json:"cpu_seconds"` // process CPU time (0 where unavailable)
 	StepsPerCPUSec float64 `json:"steps_per_cpu_s"`
+	GFLOPs         float64 `json:"gflops"`         // analytic FLOPs (as the runs' train_flops) per wall second
+	FLOPsPerStep   float64 `json:"flops_per_step"` // mean over the timed steps: TrainFLOPs(T)·B, summed over the models
+	Models         int     `json:"models"`         // models trained per step
 	AllocsPerStep  float64 `json:"allocs_per_step"`
 	BytesPerStep   float64 `json:"bytes_per_step"`
 	FirstLoss      float32 `json:"first_loss"` // loss of the first warm-up step
@@ -167,9 +221,18 @@ func Run(name string, steps int) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	r := Result{Name: name, BLAS: tensor.BLASName(), SIMD: tensor.SIMD(), Steps: steps, Warmup: Warmup, Params: w.NumParams(),
-		GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version()}
-	for i := 0; i < Warmup; i++ {
+	return Measure(w, steps)
+}
+
+// Measure runs w's warm-up steps and then times steps steps, as Run does.
+func Measure(w *Workload, steps int) (Result, error) {
+	if steps <= 0 {
+		return Result{}, fmt.Errorf("bench: steps must be positive, got %d", steps)
+	}
+	warm := w.WarmupSteps()
+	r := Result{Name: w.Name, BLAS: tensor.BLASName(), SIMD: tensor.SIMD(), Steps: steps, Warmup: warm, Params: w.NumParams(),
+		Models: w.Models(), GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version()}
+	for i := 0; i < warm; i++ {
 		l := w.Step()
 		if i == 0 {
 			r.FirstLoss = l
@@ -180,13 +243,17 @@ func Run(name string, steps int) (Result, error) {
 	runtime.ReadMemStats(&m0)
 	c0 := CPUTime()
 	t0 := time.Now()
+	var flops float64
 	for i := 0; i < steps; i++ {
 		r.LastLoss = w.Step()
+		flops += w.StepFLOPs()
 	}
 	r.Seconds = time.Since(t0).Seconds()
 	r.CPUSeconds = (CPUTime() - c0).Seconds()
 	runtime.ReadMemStats(&m1)
 	r.StepsPerSec = float64(steps) / r.Seconds
+	r.FLOPsPerStep = flops / float64(steps)
+	r.GFLOPs = flops / r.Seconds / 1e9
 	if r.CPUSeconds > 0 {
 		r.StepsPerCPUSec = float64(steps) / r.CPUSeconds
 	}

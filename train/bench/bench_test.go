@@ -31,7 +31,7 @@ func TestRun(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.StepsPerSec <= 0 || r.Name != name || r.BLAS == "" {
+		if r.StepsPerSec <= 0 || r.GFLOPs <= 0 || r.Models != 1 || r.Name != name || r.BLAS == "" {
 			t.Errorf("%s: bad result %+v", name, r)
 		}
 		// Untrained classifiers start near chance: loss ≈ ln(classes).

@@ -163,10 +163,14 @@ type Embedding struct {
 }
 
 // NewEmbedding registers name.weight [v,h], normal with std; row pad (if ≥ 0)
-// is zeroed and gets no gradient.
+// is zeroed and gets no gradient. Only graph ops write the table's gradient
+// (lookups, or a tied decoder's Linear), so its rows are tracked
+// (tensor.TrackGradRows): a step clears and scans only the rows it used.
+// Code that writes the gradient by hand must call MarkGradWritten.
 func NewEmbedding(r *Registry, name string, v, h int, std float64, pad int) Embedding {
 	w := r.Add(name+".weight", InitNormal, std, v, h)
 	r.pads[len(r.pads)-1] = pad
+	w.TrackGradRows()
 	return Embedding{Weight: w, PadIdx: pad}
 }
 

@@ -126,6 +126,9 @@ func (o *Adam) Step(lr float64) {
 		// row no batch has used yet) gets m = v = 0 and x + (-0)/eps = x,
 		// bit for bit: skip its sqrt and division. Decay changes x, so not then.
 		u.skipIdle = u.l2 == 0 && (!u.decoupled || decay == 1)
+		if useAVX2 {
+			u.setVec()
+		}
 		data, m, v := p.Data, st.m, st.v
 		if st.idle == nil {
 			u.apply(data, g, m, v)
@@ -133,11 +136,17 @@ func (o *Adam) Step(lr float64) {
 		}
 		// Rows known idle (moments all zero) are skipped after reading only
 		// their gradient: a vocabulary-sized table whose few used rows change.
+		// A row the graph's record says no op wrote since ZeroGrads is +0,
+		// which allZero would find: it is skipped without reading.
 		w := len(data) / len(st.idle)
+		touched := p.GradRowsTouched()
+		if len(touched) != len(st.idle) {
+			touched = nil
+		}
 		for r, idle := range st.idle {
 			lo, hi := r*w, r*w+w
 			if idle {
-				if u.skipIdle && allZero(g[lo:hi]) {
+				if u.skipIdle && ((touched != nil && !touched[r]) || allZero(g[lo:hi])) {
 					continue
 				}
 				st.idle[r] = false
@@ -152,10 +161,25 @@ type adamUpdate struct {
 	beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps float32
 	decoupled, skipIdle                             bool
 	decay, l2, negStepSize, bc2Sqrt                 float32
+	vec                                             adamVec
 }
 
-// apply updates data with gradient g and moments m, v (equal lengths).
+// apply updates data with gradient g and moments m, v (equal lengths):
+// applyRef's arithmetic, by the vector kernel where it applies (Adam
+// without weight decay on AVX2, the common case), which gives the same bits.
 func (u *adamUpdate) apply(data, g, m, v []float32) {
+	if useAVX2 && !u.decoupled && u.l2 == 0 && u.skipIdle {
+		if n := len(data) &^ 7; n > 0 {
+			adamAVX2(data[:n], g[:n], m[:n], v[:n], &u.vec)
+			data, g, m, v = data[n:], g[n:len(g)], m[n:len(m)], v[n:len(v)]
+		}
+	}
+	u.applyRef(data, g, m, v)
+}
+
+// applyRef is the update written out element by element, the reference
+// every kernel must match bit for bit.
+func (u *adamUpdate) applyRef(data, g, m, v []float32) {
 	if len(data) == 0 {
 		return
 	}
@@ -180,6 +204,30 @@ func (u *adamUpdate) apply(data, g, m, v []float32) {
 		m[j], v[j] = mj, vj
 		denom := float32(float32(math.Sqrt(float64(vj)))/u.bc2Sqrt) + u.eps
 		data[j] = x + float32(float32(u.negStepSize*mj)/denom)
+	}
+}
+
+// adamVec is what the vector kernel reads: each scalar of an update
+// broadcast to a vector of 8 float32 (or 4 float64), at the byte offsets
+// adam_amd64.s uses.
+type adamVec struct {
+	beta1         [8]float32 // 0
+	oneMinusBeta2 [8]float32 // 32
+	beta2         [8]float32 // 64
+	bc2Sqrt       [8]float32 // 96
+	eps           [8]float32 // 128
+	negStepSize   [8]float32 // 160
+	oneMinusBeta1 [4]float64 // 192: fma32 multiplies in float64
+}
+
+// setVec broadcasts u's scalars into u.vec.
+func (u *adamUpdate) setVec() {
+	for i := range 8 {
+		u.vec.beta1[i], u.vec.oneMinusBeta2[i], u.vec.beta2[i] = u.beta1, u.oneMinusBeta2, u.beta2
+		u.vec.bc2Sqrt[i], u.vec.eps[i], u.vec.negStepSize[i] = u.bc2Sqrt, u.eps, u.negStepSize
+	}
+	for i := range 4 {
+		u.vec.oneMinusBeta1[i] = float64(u.oneMinusBeta1)
 	}
 }
 

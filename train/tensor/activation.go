@@ -21,8 +21,21 @@ func (g *Graph) GELU(x *Tensor) *Tensor {
 }
 
 // geluErf: cdf = Φ(x) = ½(1 + erf(x/√2)) with erf as erff, pdf = φ(x),
-// out = x·Φ(x). exp(−x²/2) is shared by erf and φ and runs vectorised.
+// out = x·Φ(x). With AVX2 a vector kernel does the same operations (same
+// bits, 8 elements at a time); the rest goes through geluErfRef.
 func geluErf(out, cdf, pdf, x []float32) {
+	out, cdf, pdf = out[:len(x)], cdf[:len(x)], pdf[:len(x)]
+	if useSIMD {
+		n := len(x) &^ 7
+		geluErfAVX2(out[:n], cdf[:n], pdf[:n], x[:n])
+		out, cdf, pdf, x = out[n:], cdf[n:], pdf[n:], x[n:]
+	}
+	geluErfRef(out, cdf, pdf, x)
+}
+
+// geluErfRef is geluErf written out: exp(−x²/2) is shared by erf and φ and
+// runs vectorised (expVec).
+func geluErfRef(out, cdf, pdf, x []float32) {
 	out, cdf, pdf = out[:len(x)], cdf[:len(x)], pdf[:len(x)]
 	for i, v := range x {
 		pdf[i] = -0.5 * v * v

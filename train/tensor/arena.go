@@ -59,7 +59,7 @@ func (a *Arena) header(shape []int) *Tensor {
 	t := a.tens[a.nt]
 	a.nt++
 	t.Shape = append(t.Shape[:0], shape...)
-	t.Data, t.Grad = nil, nil
+	t.Data, t.Grad, t.rows = nil, nil, nil
 	return t
 }
 
@@ -76,13 +76,14 @@ func (a *Arena) Tensor(grad bool, shape ...int) *Tensor {
 	return t
 }
 
-// View returns an arena header that shares x's Data and Grad under another
-// shape with the same number of elements.
+// View returns an arena header that shares x's Data and Grad (and the
+// record of its written gradient rows) under another shape with the same
+// number of elements.
 func (a *Arena) View(x *Tensor, shape ...int) *Tensor {
 	if Numel(shape) != len(x.Data) {
 		panicShape("View", x.Shape, append([]int(nil), shape...)) // a copy, so shape does not escape
 	}
 	t := a.header(shape)
-	t.Data, t.Grad = x.Data, x.Grad
+	t.Data, t.Grad, t.rows = x.Data, x.Grad, x.rows
 	return t
 }

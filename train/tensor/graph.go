@@ -148,6 +148,7 @@ func (g *Graph) BackwardFrom(t *Tensor, seed []float32) {
 	if len(seed) != len(t.Grad) {
 		panic(fmt.Sprintf("tensor: BackwardFrom seed has %d values for shape %v", len(seed), t.Shape))
 	}
+	t.MarkGradWritten()
 	for i, v := range seed {
 		t.Grad[i] += v
 	}
@@ -157,6 +158,7 @@ func (g *Graph) BackwardFrom(t *Tensor, seed []float32) {
 func (g *Graph) backward() {
 	for i := len(g.tape) - 1; i >= 0; i-- {
 		n := &g.tape[i]
+		recordWrites(n) // the gradients it adds to, for the row records (gradRows)
 		switch n.op {
 		case opCustom:
 			n.ext.Backward()

@@ -95,10 +95,13 @@ func ScaleParams(ps []*Param, a float32) {
 	}
 }
 
-// ZeroGrads clears the gradient of every trainable parameter of ps.
+// ZeroGrads clears the gradient of every trainable parameter of ps. Of a
+// matrix whose rows are tracked (TrackGradRows) and whose gradient only
+// Embedding lookups wrote since the last clear, only the rows they wrote
+// are cleared, the others being +0 already; the result is the same.
 func ZeroGrads(ps []*Param) {
 	for _, p := range ps {
-		clear(p.Grad)
+		zeroGrad(p)
 	}
 }
 

@@ -30,7 +30,7 @@ func (g *Graph) Reshape(x *Tensor, shape ...int) *Tensor {
 // frozen pass of the backbone).
 func (g *Graph) Detach(x *Tensor) *Tensor {
 	t := g.arena.View(x, x.Shape...)
-	t.Grad = nil
+	t.Grad, t.rows = nil, nil
 	return t
 }
 

@@ -11,6 +11,9 @@ func geluTanhAVX2(out, sig, x []float32)
 //go:noescape
 func geluTanhGradAVX2(dx, d, sig, x []float32)
 
+//go:noescape
+func geluErfAVX2(out, cdf, pdf, x []float32)
+
 func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 func xgetbv() (eax uint32)
 

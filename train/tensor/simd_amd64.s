@@ -173,3 +173,102 @@ gradloop:
 gradone:
 	VZEROUPPER
 	RET
+
+// Constants of the erf-GELU kernel (geluErf in activation.go), float32 bits:
+// the float32 roundings of the Go code's constants.
+DATA gelc<>+0(SB)/4, $0xbf000000  // -0.5
+DATA gelc<>+4(SB)/4, $0x3f3504f3  // 1/√2
+DATA gelc<>+8(SB)/4, $0x80000000  // sign bit
+DATA gelc<>+12(SB)/4, $0x3ea7ba05 // 0.3275911
+DATA gelc<>+16(SB)/4, $0x3f800000 // 1
+DATA gelc<>+20(SB)/4, $0x3f87dc22 // 1.061405429
+DATA gelc<>+24(SB)/4, $0xbfba00e3 // -1.453152027
+DATA gelc<>+28(SB)/4, $0x3fb5f0e3 // 1.421413741
+DATA gelc<>+32(SB)/4, $0xbe91a98e // -0.284496736
+DATA gelc<>+36(SB)/4, $0x3e827906 // 0.254829592
+DATA gelc<>+40(SB)/4, $0x3f000000 // 0.5
+DATA gelc<>+44(SB)/4, $0x3ecc422a // 1/√(2π)
+GLOBL gelc<>(SB), RODATA|NOPTR, $48
+
+// func geluErfAVX2(out, cdf, pdf, x []float32)
+// geluErf for the first len(x)&^7 elements, 8 at a time, with the Go
+// code's operations in its order and without fused multiply-adds (its
+// products and sums round one by one), so the bits are the same; exp is
+// EXP8, as expVec. Where both operands of an operation may be NaN, the
+// first source operand is the compiled Go loop's first operand.
+TEXT ·geluErfAVX2(SB), NOSPLIT, $0-96
+	MOVQ out_base+0(FP), DI
+	MOVQ cdf_base+24(FP), R8
+	MOVQ pdf_base+48(FP), R9
+	MOVQ x_base+72(FP), SI
+	MOVQ x_len+80(FP), CX
+	SHRQ $3, CX
+	JZ   geludone
+
+geluloop:
+	VMOVUPS      (SI), Y5 // v
+	VBROADCASTSS gelc<>+0(SB), Y0
+	VMULPS       Y5, Y0, Y0 // -0.5·v
+	VMULPS       Y0, Y5, Y0 // v·(-0.5·v)
+	EXP8                    // Y0 = e = exp(-v²/2)
+	VXORPS       Y15, Y15, Y15
+	VBROADCASTSS gelc<>+8(SB), Y14
+
+	// a = v/√2, negated where a < 0 (so -0 and NaN keep their sign, as in Go).
+	VBROADCASTSS gelc<>+4(SB), Y6
+	VMULPS       Y5, Y6, Y6
+	VCMPPS       $1, Y15, Y6, Y7
+	VANDPS       Y14, Y7, Y7
+	VXORPS       Y7, Y6, Y6
+
+	// t = 1 / (a·0.3275911 + 1)
+	VBROADCASTSS gelc<>+12(SB), Y7
+	VMULPS       Y7, Y6, Y6
+	VBROADCASTSS gelc<>+16(SB), Y8 // 1
+	VADDPS       Y8, Y6, Y6
+	VDIVPS       Y6, Y8, Y6
+
+	// r = t·(c1 + t·(c2 + t·(c3 + t·(c4 + t·c5)))), each product as p·t.
+	VBROADCASTSS gelc<>+20(SB), Y7
+	VMULPS       Y6, Y7, Y7
+	VBROADCASTSS gelc<>+24(SB), Y9
+	VADDPS       Y9, Y7, Y7
+	VMULPS       Y6, Y7, Y7
+	VBROADCASTSS gelc<>+28(SB), Y9
+	VADDPS       Y9, Y7, Y7
+	VMULPS       Y6, Y7, Y7
+	VBROADCASTSS gelc<>+32(SB), Y9
+	VADDPS       Y9, Y7, Y7
+	VMULPS       Y6, Y7, Y7
+	VBROADCASTSS gelc<>+36(SB), Y9
+	VADDPS       Y9, Y7, Y7
+	VMULPS       Y6, Y7, Y7
+
+	// erf = 1 − r·e, negated where v < 0.
+	VMULPS Y0, Y7, Y7
+	VSUBPS Y7, Y8, Y7
+	VCMPPS $1, Y15, Y5, Y9
+	VANDPS Y14, Y9, Y9
+	VXORPS Y9, Y7, Y7
+
+	// cdf = (erf + 1)·0.5; pdf = e/√(2π); out = v·cdf.
+	VADDPS       Y8, Y7, Y7
+	VBROADCASTSS gelc<>+40(SB), Y9
+	VMULPS       Y9, Y7, Y7
+	VMOVUPS      Y7, (R8)
+	VBROADCASTSS gelc<>+44(SB), Y9
+	VMULPS       Y9, Y0, Y9
+	VMOVUPS      Y9, (R9)
+	VMULPS       Y7, Y5, Y7
+	VMOVUPS      Y7, (DI)
+
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, R8
+	ADDQ $32, R9
+	DECQ CX
+	JNZ  geluloop
+
+geludone:
+	VZEROUPPER
+	RET

@@ -7,3 +7,4 @@ func hasAVX2() bool { return false }
 func expAVX2(dst, src []float32)               { panic("unreachable") }
 func geluTanhAVX2(out, sig, x []float32)       { panic("unreachable") }
 func geluTanhGradAVX2(dx, d, sig, x []float32) { panic("unreachable") }
+func geluErfAVX2(out, cdf, pdf, x []float32)   { panic("unreachable") }

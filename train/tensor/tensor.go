@@ -28,6 +28,7 @@ type Tensor struct {
 	Shape []int
 	Data  []float32
 	Grad  []float32
+	rows  *gradRows // which Grad rows graph ops wrote (TrackGradRows); shared by views
 }
 
 // Param is a named model parameter (HF naming, e.g.
@@ -93,4 +94,5 @@ func (p *Param) SetTrainable(trainable bool) {
 	case p.Grad == nil || len(p.Grad) != len(p.Data):
 		p.Grad = make([]float32, len(p.Data))
 	}
+	p.MarkGradWritten() // a new buffer: the row record starts again
 }
