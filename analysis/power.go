@@ -12,9 +12,9 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
-	"sync"
 	"sync/atomic"
 
+	"golang.org/x/sync/errgroup"
 	"gonum.org/v1/gonum/stat/distuv"
 
 	"github.com/deni-project/deni/internal/seeds"
@@ -312,29 +312,24 @@ func runPower(ctx context.Context, groups []*powerGroup, o PowerOptions, shiftSc
 	}
 	workers := min(runtime.GOMAXPROCS(0), len(tasks))
 	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make([]error, workers)
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	var g errgroup.Group
+	for range workers {
+		g.Go(func() error {
 			a := make([]float64, size)
 			b := make([]float64, size)
 			for {
 				i := int(next.Add(1)) - 1
 				if i >= len(tasks) {
-					return
+					return nil
 				}
 				if err := ctx.Err(); err != nil {
-					errs[w] = err
-					return
+					return err
 				}
 				tasks[i].run(o, a, b)
 			}
-		}()
+		})
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := g.Wait(); err != nil {
 		return nil, fmt.Errorf("power: %w", err)
 	}
 	// Rows in group order, then effects in the order given.

@@ -153,21 +153,54 @@ func (d *DB) buildReport(ctx context.Context, out string) (reportPage, int, erro
 	if err != nil {
 		return reportPage{}, 0, err
 	}
-	page := reportPage{
-		Title:        "deni report: " + filepath.Base(filepath.Clean(d.dir)),
-		Dir:          d.dir,
+	page := newReportPage(d.dir)
+	if err := d.addRunMetadata(ctx, &page); err != nil {
+		return page, 0, err
+	}
+	colors := colorsFor(rows)
+	bs := blocks(rows)
+	nplots := 0
+	for _, b := range bs {
+		p := blockPlotter{d: d, out: out, b: b, several: len(bs) > 1, colors: colors}
+		rb, costImg, err := p.build(ctx)
+		nplots += p.n
+		if err != nil {
+			return page, nplots, err
+		}
+		page.CostPlots = append(page.CostPlots, costImg...)
+		page.Blocks = append(page.Blocks, rb)
+	}
+	page.Failures = failureLines(rows)
+	page.Factors = factorRows(rows)
+	if page.Power, err = d.reportPower(ctx); err != nil {
+		return page, nplots, err
+	}
+	return page, nplots, nil
+}
+
+// newReportPage is the page of the results folder dir before any table:
+// its title and the commands that remake the report.
+func newReportPage(dir string) reportPage {
+	return reportPage{
+		Title:        "deni report: " + filepath.Base(filepath.Clean(dir)),
+		Dir:          dir,
 		Resamples:    BootstrapResamples,
 		DetailHeader: detailHeader,
 		Seed:         BootstrapSeed,
 		Commands: []string{
-			"deni aggregate --results " + d.dir,
-			"deni report --results " + d.dir,
-			fmt.Sprintf("deni sql --results %s \"SELECT dataset, strategy, n, mean_f1, std_f1, bf_p, steps_vs_ensemble FROM summary ORDER BY dataset, strategy_rank\"", d.dir),
+			"deni aggregate --results " + dir,
+			"deni report --results " + dir,
+			fmt.Sprintf("deni sql --results %s \"SELECT dataset, strategy, n, mean_f1, std_f1, bf_p, steps_vs_ensemble FROM summary ORDER BY dataset, strategy_rank\"", dir),
 		},
 	}
+}
+
+// addRunMetadata adds what the runs say about themselves (sql/metadata.sql),
+// the run counts and the experiment file of the results folder.
+func (d *DB) addRunMetadata(ctx context.Context, page *reportPage) error {
 	meta, err := d.metadata(ctx)
 	if err != nil {
-		return page, 0, err
+		return err
 	}
 	page.Meta = meta
 	for _, m := range meta {
@@ -178,113 +211,167 @@ func (d *DB) buildReport(ctx context.Context, out string) (reportPage, int, erro
 	if b, err := os.ReadFile(filepath.Join(d.dir, results.SpecFile)); err == nil {
 		page.Spec = string(b)
 	}
-	colors := colorsFor(rows)
-	bs := blocks(rows)
-	nplots := 0
-	for _, b := range bs {
-		rb := reportBlock{Title: b.title(), Datasets: b.Datasets}
-		best := b.best()
-		for _, s := range b.Strategies {
-			rr := reportRow{Strategy: s, Cost: costText(b.cost(s))}
-			for _, ds := range b.Datasets {
-				r, ok := b.Cells[[2]string{s, ds}]
-				if !ok || r.N == 0 {
-					rr.Cells = append(rr.Cells, reportCell{Text: "–", Unavailable: true})
-					continue
-				}
-				rr.Cells = append(rr.Cells, reportCell{
-					Text: cellText(r), Best: best[ds] == s, Sig: significant(r),
-					Title: fmt.Sprintf("n=%d, 95%% CI of the mean [%s, %s], of the std [%s, %s]",
-						r.N, pct(r.MeanCILow), pct(r.MeanCIHigh), pct(r.StdCILow), pct(r.StdCIHigh)),
-				})
+	return nil
+}
+
+// strategyRows are the rows of a block's table: "mean ± std" per dataset,
+// the best mean per dataset marked, and the cost.
+func strategyRows(b block) []reportRow {
+	var out []reportRow
+	best := b.best()
+	for _, s := range b.Strategies {
+		rr := reportRow{Strategy: s, Cost: costText(b.cost(s))}
+		for _, ds := range b.Datasets {
+			r, ok := b.Cells[[2]string{s, ds}]
+			if !ok || r.N == 0 {
+				rr.Cells = append(rr.Cells, reportCell{Text: "–", Unavailable: true})
+				continue
 			}
-			rb.Rows = append(rb.Rows, rr)
+			rr.Cells = append(rr.Cells, reportCell{
+				Text: cellText(r), Best: best[ds] == s, Sig: significant(r),
+				Title: fmt.Sprintf("n=%d, 95%% CI of the mean [%s, %s], of the std [%s, %s]",
+					r.N, pct(r.MeanCILow), pct(r.MeanCIHigh), pct(r.StdCILow), pct(r.StdCIHigh)),
+			})
 		}
-		slug := func(ds string) string {
-			if len(bs) == 1 {
-				return fileSlug(ds)
-			}
-			return fileSlug(strings.Join([]string{ds, b.Model, b.Tuning, b.Augment}, "_"))
-		}
-		// The whole block's cost picture: means over datasets.
-		var cps []costPoint
-		for _, s := range b.Strategies {
-			c, _ := b.cost(s)
-			var sum float64
-			var n int
-			for _, ds := range b.Datasets {
-				if r, ok := b.Cells[[2]string{s, ds}]; ok && r.N > 0 {
-					sum += 100 * r.StdF1
-					n++
-				}
-			}
-			if n > 0 {
-				cps = append(cps, costPoint{Strategy: s, Cost: c, Std: sum / float64(n)})
+		out = append(out, rr)
+	}
+	return out
+}
+
+// blockCostPoints are the strategies' costs and std of macro-F1 ×100, both
+// means over the block's datasets.
+func blockCostPoints(b block) []costPoint {
+	var cps []costPoint
+	for _, s := range b.Strategies {
+		c, _ := b.cost(s)
+		var sum float64
+		var n int
+		for _, ds := range b.Datasets {
+			if r, ok := b.Cells[[2]string{s, ds}]; ok && r.N > 0 {
+				sum += 100 * r.StdF1
+				n++
 			}
 		}
-		name := "std_vs_cost"
-		if len(bs) > 1 {
-			name = fileSlug(strings.Join([]string{"std_vs_cost", b.Model, b.Tuning, b.Augment}, "_"))
+		if n > 0 {
+			cps = append(cps, costPoint{Strategy: s, Cost: c, Std: sum / float64(n)})
 		}
-		img, ok, err := plotImage(out, name, "std against cost, mean over datasets ("+b.title()+")", func() (plotFn, error) {
-			return costPlot("std of macro-F1 against training cost (mean over datasets)", cps, colors)
-		})
+	}
+	return cps
+}
+
+// datasetCostPoints are the strategies' costs and std of macro-F1 ×100 on
+// one dataset.
+func datasetCostPoints(b block, ds string) []costPoint {
+	var cps []costPoint
+	for _, s := range b.Strategies {
+		if r, ok := b.Cells[[2]string{s, ds}]; ok && r.N > 0 {
+			cps = append(cps, costPoint{Strategy: s, Cost: r.StepsVsDefault, Std: 100 * r.StdF1})
+		}
+	}
+	return cps
+}
+
+// blockPlotter makes one block's part of the report, writing its plots
+// and counting them in n.
+type blockPlotter struct {
+	d       *DB
+	out     string // the folder of plots/
+	b       block
+	several bool // the report has several blocks: plot names say the block's
+	colors  strategyColor
+	n       int
+}
+
+// build is the block's part of the page: its table, its sections of plots
+// per dataset, its detail rows, and apart its cost plot (none when no
+// strategy has a value), which the page shows with the other blocks'.
+func (p *blockPlotter) build(ctx context.Context) (reportBlock, []reportImage, error) {
+	b := p.b
+	rb := reportBlock{Title: b.title(), Datasets: b.Datasets, Rows: strategyRows(b)}
+	var costImg []reportImage
+	cps := blockCostPoints(b)
+	img, ok, err := p.image(p.slug("std_vs_cost"), "std against cost, mean over datasets ("+b.title()+")", func() (plotFn, error) {
+		return costPlot("std of macro-F1 against training cost (mean over datasets)", cps, p.colors)
+	})
+	if err != nil {
+		return rb, nil, err
+	}
+	if ok {
+		costImg = append(costImg, img)
+	}
+	for _, ds := range b.Datasets {
+		sec, err := p.datasetSection(ctx, ds)
 		if err != nil {
-			return page, nplots, err
+			return rb, costImg, err
+		}
+		rb.Sections = append(rb.Sections, sec)
+	}
+	rb.Detail = detailRows(b)
+	return rb, costImg, nil
+}
+
+// datasetSection writes the four plots of one dataset: the macro-F1 of every
+// run, mean ± std, std against cost and the training loss.
+func (p *blockPlotter) datasetSection(ctx context.Context, ds string) (reportDataset, error) {
+	b, colors := p.b, p.colors
+	sec := reportDataset{Dataset: ds}
+	dsCost := datasetCostPoints(b, ds)
+	curves, err := p.d.lossCurves(ctx, b, ds)
+	if err != nil {
+		return sec, err
+	}
+	for _, spec := range []struct {
+		suffix, title string
+		make          func() (plotFn, error)
+	}{
+		{"f1_distribution", "macro-F1 of every run per strategy", func() (plotFn, error) { return distributionPlot(b, ds, p.d.values, colors) }},
+		{"mean_std", "mean ± std of macro-F1", func() (plotFn, error) { return meanStdPlot(b, ds, colors) }},
+		{"std_vs_cost", "std against training cost", func() (plotFn, error) {
+			return costPlot(ds+": std of macro-F1 against training cost", dsCost, colors)
+		}},
+		{"loss", "training loss with NI/DE events", func() (plotFn, error) { return lossPlot(ds, curves, colors) }},
+	} {
+		img, ok, err := p.image(p.slug(ds)+"_"+spec.suffix, spec.title, spec.make)
+		if err != nil {
+			return sec, err
 		}
 		if ok {
-			page.CostPlots = append(page.CostPlots, img)
-			nplots++
+			sec.Images = append(sec.Images, img)
 		}
-		for _, ds := range b.Datasets {
-			sec := reportDataset{Dataset: ds}
-			var dsCost []costPoint
-			for _, s := range b.Strategies {
-				if r, ok := b.Cells[[2]string{s, ds}]; ok && r.N > 0 {
-					dsCost = append(dsCost, costPoint{Strategy: s, Cost: r.StepsVsDefault, Std: 100 * r.StdF1})
-				}
-			}
-			curves, err := d.lossCurves(ctx, b, ds)
-			if err != nil {
-				return page, nplots, err
-			}
-			for _, spec := range []struct {
-				suffix, title string
-				make          func() (plotFn, error)
-			}{
-				{"f1_distribution", "macro-F1 of every run per strategy", func() (plotFn, error) { return distributionPlot(b, ds, d.values, colors) }},
-				{"mean_std", "mean ± std of macro-F1", func() (plotFn, error) { return meanStdPlot(b, ds, colors) }},
-				{"std_vs_cost", "std against training cost", func() (plotFn, error) {
-					return costPlot(ds+": std of macro-F1 against training cost", dsCost, colors)
-				}},
-				{"loss", "training loss with NI/DE events", func() (plotFn, error) { return lossPlot(ds, curves, colors) }},
-			} {
-				img, ok, err := plotImage(out, slug(ds)+"_"+spec.suffix, spec.title, spec.make)
-				if err != nil {
-					return page, nplots, err
-				}
-				if ok {
-					sec.Images = append(sec.Images, img)
-					nplots++
-				}
-			}
-			rb.Sections = append(rb.Sections, sec)
-		}
-		rb.Detail = detailRows(b)
-		page.Blocks = append(page.Blocks, rb)
 	}
+	return sec, nil
+}
+
+// slug is the file name of the block's plots of name (a dataset or
+// "std_vs_cost"): the name alone in a report of one block, else with the
+// block's model, tuning and augment.
+func (p *blockPlotter) slug(name string) string {
+	if !p.several {
+		return fileSlug(name)
+	}
+	return fileSlug(strings.Join([]string{name, p.b.Model, p.b.Tuning, p.b.Augment}, "_"))
+}
+
+// image is plotImage, counting the plots written.
+func (p *blockPlotter) image(name, title string, build func() (plotFn, error)) (reportImage, bool, error) {
+	img, ok, err := plotImage(p.out, name, title, build)
+	if ok {
+		p.n++
+	}
+	return img, ok, err
+}
+
+// failureLines are the notes on failed runs and runs at chance, one a line.
+func failureLines(rows []SummaryRow) []string {
 	var fb bytes.Buffer
 	writeFailures(&fb, rows, false)
+	var out []string
 	for _, l := range strings.Split(fb.String(), "\n") {
 		if l = strings.TrimSpace(l); l != "" && l != "Failed runs:" {
-			page.Failures = append(page.Failures, l)
+			out = append(out, l)
 		}
 	}
-	page.Factors = factorRows(rows)
-	if page.Power, err = d.reportPower(ctx); err != nil {
-		return page, nplots, err
-	}
-	return page, nplots, nil
+	return out
 }
 
 // reportPower simulates, with ReportPowerReps repetitions per point, the

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -35,10 +36,10 @@ func blocks(rows []SummaryRow) []block {
 			out = append(out, block{Model: r.Model, Tuning: r.Tuning, Augment: r.Augment, Cells: map[[2]string]SummaryRow{}})
 		}
 		b := &out[i]
-		if !contains(b.Datasets, r.Dataset) {
+		if !slices.Contains(b.Datasets, r.Dataset) {
 			b.Datasets = append(b.Datasets, r.Dataset)
 		}
-		if !contains(b.Strategies, r.Strategy) {
+		if !slices.Contains(b.Strategies, r.Strategy) {
 			b.Strategies = append(b.Strategies, r.Strategy)
 		}
 		b.Cells[[2]string{r.Strategy, r.Dataset}] = r
@@ -68,15 +69,6 @@ func blocks(rows []SummaryRow) []block {
 		return x.Augment < y.Augment
 	})
 	return out
-}
-
-func contains(xs []string, s string) bool {
-	for _, x := range xs {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // best is the strategy with the highest mean macro-F1 per dataset of b.

@@ -3,6 +3,13 @@
 // typo noise, paraphrases from precomputed files, and paraphrases from an
 // LLM behind an OpenAI-compatible chat-completions API (with an on-disk cache).
 //
+// Every augmenter implements Augmenter, and every augmentation method
+// registers itself (Register, registry.go): its name, its settings type (the
+// keys of its experiment-file entry, their defaults and validation, and the
+// fingerprint that enters run IDs) and its constructor. The experiment spec
+// and the stages look methods up by name (Methods, New, Resources) and
+// switch on none.
+//
 // Every augmenter implements Augmenter. Its only source of randomness is the
 // generator it is given (the run's `augmentation` stream), and it draws one
 // value from it per input sample, in input order, to seed that sample's own
@@ -49,9 +56,6 @@ type Augmenter interface {
 	// inputs and equal generator states give equal outputs.
 	Augment(ctx context.Context, samples []Sample, k int, rng *rand.Rand) ([]Sample, error)
 }
-
-// Methods are the augmentation methods of this package.
-var Methods = []string{"synonym", "eda", "typo", "paraphrase_file", "llm"}
 
 // sampleRNGs draws one seed per sample from rng, in order, and returns a
 // generator per sample: work on sample i then depends only on its seed, so

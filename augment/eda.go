@@ -2,8 +2,11 @@ package augment
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -38,6 +41,95 @@ func NewEDA(wn *WordNet, alphaSR, alphaRI, alphaRS, pRD float64) *EDA {
 // α_sr = rate, k sentences per sample.
 func NewSynonym(wn *WordNet, rate float64) *EDA {
 	return &EDA{WN: wn, AlphaSR: rate, method: "synonym"}
+}
+
+// SynonymSettings are the settings of synonym: EDA's synonym replacement
+// alone.
+type SynonymSettings struct {
+	Rate    float64 `yaml:"rate" json:"rate,omitempty"` // share of words replaced (EDA's α_sr)
+	WordNet string  `yaml:"wordnet" json:"-"`           // WordNet folder ("" = $DENI_WORDNET or /usr/share/wordnet)
+}
+
+// Validate implements Settings.
+func (s *SynonymSettings) Validate(int) error { return fraction("rate", s.Rate, false) }
+
+var synonymMethod = Method{
+	Settings: func() Settings { return &SynonymSettings{Rate: 0.1} },
+	Resources: func(s Settings, _ Env) (map[string]string, error) {
+		return wordNetResources(s.(*SynonymSettings).WordNet)
+	},
+	New: func(_ context.Context, s Settings, _ Env) (Augmenter, error) {
+		st := s.(*SynonymSettings)
+		wn, err := OpenWordNet(st.WordNet)
+		if err != nil {
+			return nil, err
+		}
+		return NewSynonym(wn, st.Rate), nil
+	},
+}
+
+// EDASettings are the settings of eda: Wei & Zou's rates (default 0.1
+// each; 0 disables an operation).
+type EDASettings struct {
+	AlphaSR float64 `yaml:"alpha_sr" json:"alpha_sr,omitempty"`
+	AlphaRI float64 `yaml:"alpha_ri" json:"alpha_ri,omitempty"`
+	AlphaRS float64 `yaml:"alpha_rs" json:"alpha_rs,omitempty"`
+	PRD     float64 `yaml:"p_rd" json:"p_rd,omitempty"`
+	WordNet string  `yaml:"wordnet" json:"-"` // as SynonymSettings.WordNet
+}
+
+// Validate implements Settings.
+func (s *EDASettings) Validate(int) error {
+	for _, r := range []struct {
+		name string
+		v    float64
+	}{{"alpha_sr", s.AlphaSR}, {"alpha_ri", s.AlphaRI}, {"alpha_rs", s.AlphaRS}, {"p_rd", s.PRD}} {
+		if err := fraction(r.name, r.v, true); err != nil {
+			return err
+		}
+	}
+	if s.AlphaSR+s.AlphaRI+s.AlphaRS+s.PRD == 0 {
+		return errors.New("every operation is disabled: give at least one of alpha_sr, alpha_ri, alpha_rs, p_rd a positive rate")
+	}
+	return nil
+}
+
+var edaMethod = Method{
+	Settings:  func() Settings { return &EDASettings{AlphaSR: 0.1, AlphaRI: 0.1, AlphaRS: 0.1, PRD: 0.1} },
+	Resources: func(s Settings, _ Env) (map[string]string, error) { return wordNetResources(s.(*EDASettings).WordNet) },
+	New: func(_ context.Context, s Settings, _ Env) (Augmenter, error) {
+		st := s.(*EDASettings)
+		wn, err := OpenWordNet(st.WordNet)
+		if err != nil {
+			return nil, err
+		}
+		return NewEDA(wn, st.AlphaSR, st.AlphaRI, st.AlphaRS, st.PRD), nil
+	},
+}
+
+// wordNetResources fingerprints the WordNet folder dir ("" = the default)
+// by the size of its data.noun, cheaply: the folder is opened only to
+// report what is missing and how to install it.
+func wordNetResources(dir string) (map[string]string, error) {
+	dir = ResolveWordNetDir(dir)
+	st, err := os.Stat(filepath.Join(dir, "data.noun"))
+	if err != nil {
+		_, err := OpenWordNet(dir)
+		return nil, err
+	}
+	return map[string]string{"wordnet": fmt.Sprintf("data.noun=%d", st.Size())}, nil
+}
+
+// fraction checks that setting key's value v is in (0, 1], or in [0, 1]
+// when zeroOK.
+func fraction(key string, v float64, zeroOK bool) error {
+	if v < 0 || v > 1 || v == 0 && !zeroOK {
+		if zeroOK {
+			return fmt.Errorf("%s must be in [0, 1], got %v", key, v)
+		}
+		return fmt.Errorf("%s must be in (0, 1], got %v", key, v)
+	}
+	return nil
 }
 
 // Name is "eda" or "synonym".

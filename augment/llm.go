@@ -57,6 +57,78 @@ type LLM struct {
 	mu       sync.Mutex
 }
 
+// LLMSettings are the settings of llm: an OpenAI-compatible
+// chat-completions endpoint. What the answers depend on (model, prompt, n,
+// temperature) is fingerprinted; where and how they are fetched is not.
+type LLMSettings struct {
+	Endpoint    string  `yaml:"endpoint" json:"-"` // e.g. http://localhost:11434 (Ollama)
+	Model       string  `yaml:"model" json:"model,omitempty"`
+	Prompt      string  `yaml:"prompt" json:"prompt,omitempty"` // template with {text} and {n}; "" = DefaultPrompt
+	N           int     `yaml:"n" json:"n,omitempty"`           // paraphrases asked for per text; 0 = k
+	Temperature float64 `yaml:"temperature" json:"temperature,omitempty"`
+	Concurrency int     `yaml:"concurrency" json:"-"`
+	Retries     int     `yaml:"retries" json:"-"`
+	Backoff     float64 `yaml:"backoff" json:"-"`     // seconds before the first retry, doubled after each
+	Timeout     float64 `yaml:"timeout" json:"-"`     // seconds per request
+	RateLimit   float64 `yaml:"rate_limit" json:"-"`  // requests per second; 0 = unlimited
+	APIKeyEnv   string  `yaml:"api_key_env" json:"-"` // environment variable holding the API key
+	CacheDir    string  `yaml:"cache_dir" json:"-"`   // answers cache; "" = Env.CacheDir
+	Offline     bool    `yaml:"offline" json:"-"`     // use cached answers only
+}
+
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// Validate implements Settings.
+func (s *LLMSettings) Validate(k int) error {
+	switch {
+	case s.Model == "":
+		return errors.New("`model:` is required (the model name the endpoint serves)")
+	case s.Endpoint == "" && !s.Offline:
+		return errors.New("`endpoint:` is required (e.g. http://localhost:11434 for Ollama), unless offline: true")
+	case s.Prompt != "" && !strings.Contains(s.Prompt, "{text}"):
+		return errors.New("prompt must contain {text} (and may contain {n})")
+	case s.N != 0 && s.N < k:
+		return fmt.Errorf("n=%d paraphrases per text is fewer than k=%d", s.N, k)
+	case s.Temperature < 0 || s.Temperature > 2:
+		return fmt.Errorf("temperature must be in [0, 2], got %v", s.Temperature)
+	case s.Concurrency < 1:
+		return fmt.Errorf("concurrency must be at least 1, got %d", s.Concurrency)
+	case s.Retries < 0:
+		return fmt.Errorf("retries must not be negative, got %d", s.Retries)
+	case s.Backoff <= 0 || s.Timeout <= 0:
+		return errors.New("backoff and timeout are positive numbers of seconds")
+	case s.RateLimit < 0:
+		return fmt.Errorf("rate_limit must not be negative, got %v", s.RateLimit)
+	case s.APIKeyEnv != "" && !envNameRE.MatchString(s.APIKeyEnv):
+		return fmt.Errorf("api_key_env %q is not an environment variable name (give the variable's name, not the key)", s.APIKeyEnv)
+	}
+	return nil
+}
+
+var llmMethod = Method{
+	Settings: func() Settings {
+		return &LLMSettings{Temperature: 0.7, Concurrency: 4, Retries: 4, Backoff: 1, Timeout: 60}
+	},
+	New: func(_ context.Context, s Settings, env Env) (Augmenter, error) {
+		st := s.(*LLMSettings)
+		key := ""
+		if st.APIKeyEnv != "" {
+			if key = os.Getenv(st.APIKeyEnv); key == "" {
+				return nil, fmt.Errorf("environment variable %s (api_key_env) is not set: export the API key in it", st.APIKeyEnv)
+			}
+		}
+		cache := st.CacheDir
+		if cache == "" {
+			cache = env.CacheDir
+		}
+		return &LLM{Endpoint: st.Endpoint, Model: st.Model, Prompt: st.Prompt, N: st.N, Temperature: st.Temperature,
+			Concurrency: st.Concurrency, Retries: st.Retries, Backoff: seconds(st.Backoff), Timeout: seconds(st.Timeout),
+			RateLimit: st.RateLimit, APIKey: key, CacheDir: cache, Offline: st.Offline}, nil
+	},
+}
+
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
 // Name is "llm".
 func (l *LLM) Name() string { return "llm" }
 

@@ -355,6 +355,108 @@ func (p *ParaphraseFile) matches(text string) []int {
 	return rows
 }
 
+// ParaphraseSettings are the settings of paraphrase_file. Its file names
+// are left out of the key of cached augmented sets, which fingerprints the
+// file's content instead.
+type ParaphraseSettings struct {
+	// File is the paraphrase file of every dataset, Files one per dataset;
+	// paths relative to the data directory ("" = the dataset's default
+	// file, DefaultParaphraseFile).
+	File   string            `yaml:"file" json:"file,omitempty"`
+	Files  map[string]string `yaml:"files" json:"files,omitempty"`
+	Join   string            `yaml:"join" json:"join,omitempty"`     // JoinModes ("" = the file's default)
+	Match  string            `yaml:"match" json:"match,omitempty"`   // MatchModes ("" = the file's default)
+	Labels map[string]string `yaml:"labels" json:"labels,omitempty"` // file label -> class name, or DropLabel
+}
+
+// Validate implements Settings.
+func (s *ParaphraseSettings) Validate(int) error {
+	if s.File != "" && len(s.Files) > 0 {
+		return errors.New("give `file` (every dataset) or `files` (dataset: file), not both")
+	}
+	if s.Join != "" && !slices.Contains(JoinModes, s.Join) {
+		return fmt.Errorf("join %q is not one of %v", s.Join, JoinModes)
+	}
+	if s.Match != "" && !slices.Contains(MatchModes, s.Match) {
+		return fmt.Errorf("match %q is not one of %v", s.Match, MatchModes)
+	}
+	for _, k := range sortedKeys(s.Files) {
+		if s.Files[k] == "" {
+			return fmt.Errorf("files: dataset %q has no file", k)
+		}
+	}
+	for _, k := range sortedKeys(s.Labels) {
+		if s.Labels[k] == "" {
+			return fmt.Errorf("labels: file label %q maps to nothing (give a class name or %s)", k, DropLabel)
+		}
+	}
+	return nil
+}
+
+// Datasets lists the datasets that Files names, sorted: each must be a
+// dataset of the experiment.
+func (s *ParaphraseSettings) Datasets() []string { return sortedKeys(s.Files) }
+
+// cacheSettings is s without the file names (CacheSettings).
+func (s *ParaphraseSettings) cacheSettings() Settings {
+	c := *s
+	c.File, c.Files = "", nil
+	return &c
+}
+
+// path resolves the paraphrase file of env's dataset.
+func (s *ParaphraseSettings) path(env Env) (string, error) {
+	rel := s.Files[env.Dataset]
+	if rel == "" {
+		rel = s.File
+	}
+	if rel == "" {
+		rel = DefaultParaphraseFile(env.Dataset)
+	}
+	if rel == "" {
+		return "", fmt.Errorf("no paraphrase file is known for dataset %q: give the augment entry `file:` or `files: {%s: FILE}`", env.Dataset, env.Dataset)
+	}
+	if filepath.IsAbs(rel) {
+		return rel, nil
+	}
+	if env.DataDir == "" {
+		return "", fmt.Errorf("paraphrase file %s is relative to data_dir, and the datasets are the embedded ones: set data_dir (or --data-dir) to the folder holding augment/", rel)
+	}
+	return filepath.Join(env.DataDir, rel), nil
+}
+
+var paraphraseMethod = Method{
+	Settings: func() Settings { return &ParaphraseSettings{} },
+	// The file's content and name (presets go by the name), and the test
+	// texts that the class pools leave out.
+	Resources: func(s Settings, env Env) (map[string]string, error) {
+		path, err := s.(*ParaphraseSettings).path(env)
+		if err != nil {
+			return nil, err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("paraphrase file: %w", err)
+		}
+		sum := sha256.Sum256(b)
+		h := sha256.New()
+		for _, t := range env.Test {
+			fmt.Fprintf(h, "%s\x00", t)
+		}
+		return map[string]string{"file": hex.EncodeToString(sum[:]), "file_name": filepath.Base(path),
+			"exclude": hex.EncodeToString(h.Sum(nil))}, nil
+	},
+	New: func(_ context.Context, s Settings, env Env) (Augmenter, error) {
+		st := s.(*ParaphraseSettings)
+		path, err := st.path(env)
+		if err != nil {
+			return nil, err
+		}
+		return OpenParaphraseFile(path, ParaphraseOptions{Join: st.Join, Match: st.Match, Labels: st.Labels,
+			Classes: env.Classes, Exclude: env.Test})
+	},
+}
+
 // Name is "paraphrase_file".
 func (p *ParaphraseFile) Name() string { return "paraphrase_file" }
 

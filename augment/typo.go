@@ -165,6 +165,46 @@ func NewTypo(rate float64, ops []string) (*Typo, error) {
 	return &Typo{Rate: rate, Ops: ops, Tables: t}, nil
 }
 
+// TypoSettings are the settings of typo.
+type TypoSettings struct {
+	Rate     float64  `yaml:"rate" json:"rate,omitempty"`           // share of words changed
+	Ops      []string `yaml:"ops" json:"ops,omitempty"`             // operations drawn from (default all: TypoOps)
+	MinWords int      `yaml:"min_words" json:"min_words,omitempty"` // least number of words changed per output
+}
+
+// Validate implements Settings.
+func (s *TypoSettings) Validate(int) error {
+	if err := fraction("rate", s.Rate, false); err != nil {
+		return err
+	}
+	if s.MinWords < 0 {
+		return fmt.Errorf("min_words must not be negative, got %d", s.MinWords)
+	}
+	for i, op := range s.Ops {
+		if !slices.Contains(TypoOps, op) {
+			return fmt.Errorf("ops: %q is not one of %v", op, TypoOps)
+		}
+		if slices.Contains(s.Ops[:i], op) {
+			return fmt.Errorf("ops: %q is listed twice", op)
+		}
+	}
+	return nil
+}
+
+var typoMethod = Method{
+	Settings:  func() Settings { return &TypoSettings{Rate: 0.1} },
+	Resources: func(Settings, Env) (map[string]string, error) { return map[string]string{"tables": TablesVersion}, nil },
+	New: func(_ context.Context, s Settings, _ Env) (Augmenter, error) {
+		st := s.(*TypoSettings)
+		t, err := NewTypo(st.Rate, st.Ops)
+		if err != nil {
+			return nil, err
+		}
+		t.MinWords = st.MinWords
+		return t, nil
+	},
+}
+
 // Name is "typo".
 func (t *Typo) Name() string { return "typo" }
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -91,12 +92,10 @@ func resolveFiles(info *Info, dataDir string) fileSet {
 		return fileSet{embedded: true, source: Embedded}
 	}
 	if info.embedded {
-		present := false
-		for _, f := range info.Files {
-			if _, err := os.Stat(filepath.Join(dataDir, f)); err == nil {
-				present = true
-			}
-		}
+		present := slices.ContainsFunc(info.Files, func(f string) bool {
+			_, err := os.Stat(filepath.Join(dataDir, f))
+			return err == nil
+		})
 		if !present {
 			return fileSet{embedded: true, source: Embedded}
 		}
@@ -216,14 +215,7 @@ func requireColumns(path string, names []string, src source) error {
 		if want.col == "" {
 			continue
 		}
-		found := false
-		for _, n := range names {
-			if n == want.col {
-				found = true
-				break
-			}
-		}
-		if !found {
+		if !slices.Contains(names, want.col) {
 			return &FileError{Path: path, Kind: ErrBadSpec,
 				Msg: fmt.Sprintf("no column %q (the %s column of the dataset spec); the file has columns %s: fix the spec or the file", want.col, want.role, strings.Join(quoteAll(names), ", "))}
 		}

@@ -5,127 +5,95 @@ import (
 	"testing"
 )
 
+// The spec's part of augment entries, with fake augmentation methods
+// (testRegistries): the common keys, the keys of each method, the entry's
+// canonical JSON and identity, and where errors point. The real methods'
+// settings are tested through the real registries in stages
+// (augment_spec_test.go there) and in augment.
+
 func parseAugment(t *testing.T, augment string) (*Experiment, error) {
 	t.Helper()
-	return Parse("a.yaml", []byte("name: a\ndatasets: [sst2]\nstrategies: [default]\nruns: 2\naugment:\n"+augment))
+	return Parse("a.yaml", []byte("name: a\ndatasets: [sst2]\nstrategies: [default]\nruns: 2\naugment:\n"+augment), testRegistries)
 }
 
-func TestParseAugmentMethodsAndDefaults(t *testing.T) {
+func TestParseAugmentEntries(t *testing.T) {
 	e, err := parseAugment(t, `  - none
-  - eda
-  - {method: eda, k: 2, alpha_ri: 0, label: eda_no_ri}
-  - {method: synonym, k: 3, rate: 0.2, wordnet: /opt/wn}
-  - {method: typo, k: 1, rate: 0.05, ops: [keyboard, swap], min_words: 1}
-  - {method: paraphrase_file, k: 2, files: {sst2: augment/sst5_gpt_para.csv}, join: seed_or_label,
-     labels: {0: negative, 1: negative, 2: drop, 3: positive, 4: positive}}
-  - method: llm
-    k: 2
-    endpoint: http://localhost:11434
-    model: llama3.2
-    prompt: "Rewrite {n} times: {text}"
-    api_key_env: OPENAI_API_KEY
+  - alpha
+  - {method: alpha, k: 2, rate: 0.25, path: /x, label: alpha_small}
+  - method: beta
+    k: 3
     epochs: 10
+    files: {sst2: b.csv}
+    n: 4
 `)
 	if err != nil {
 		t.Fatal(err)
 	}
 	a := e.Augment
-	if len(a) != 7 {
-		t.Fatalf("%d entries", len(a))
+	if len(a) != 4 || a[0].Augments() || a[0].Settings != nil || a[0].Label() != "none" {
+		t.Fatalf("entries %+v", a)
 	}
-	if a[1].Method != "eda" || a[1].K != 1 || a[1].Epochs != 12 || a[1].AlphaSR != 0.1 || a[1].PRD != 0.1 || a[1].Label() != "eda_1" {
-		t.Errorf("eda defaults: %+v", a[1])
+	if s, ok := a[1].Settings.(*alphaSettings); !ok || s.Rate != 0.5 || a[1].K != 1 || a[1].Epochs != 12 || a[1].Label() != "alpha_1" || a[1].Node != nil {
+		t.Errorf("bare name: %+v %+v", a[1], a[1].Settings)
 	}
-	if a[2].AlphaRI != 0 || a[2].AlphaRS != 0.1 || a[2].Label() != "eda_no_ri" {
-		t.Errorf("eda override: %+v", a[2])
+	if s := a[2].Settings.(*alphaSettings); s.Rate != 0.25 || s.Path != "/x" || a[2].K != 2 || a[2].Label() != "alpha_small" || a[2].Node == nil {
+		t.Errorf("mapping: %+v %+v", a[2], s)
 	}
-	if a[3].Rate != 0.2 || a[3].WordNet != "/opt/wn" || a[3].Label() != "synonym_3" {
-		t.Errorf("synonym: %+v", a[3])
+	if s := a[3].Settings.(*betaSettings); s.Files["sst2"] != "b.csv" || s.N != 4 || a[3].Epochs != 10 || a[3].Label() != "beta_3" {
+		t.Errorf("beta: %+v %+v", a[3], s)
 	}
-	if a[4].Rate != 0.05 || len(a[4].Ops) != 2 || a[4].MinWords != 1 {
-		t.Errorf("typo: %+v", a[4])
-	}
-	if a[5].Files["sst2"] != "augment/sst5_gpt_para.csv" || a[5].Labels["2"] != "drop" || a[5].Join != "seed_or_label" {
-		t.Errorf("paraphrase_file: %+v", a[5])
-	}
-	if l := a[6]; l.Model != "llama3.2" || l.Temperature != 0.7 || l.Concurrency != 4 || l.Retries != 4 || l.Timeout != 60 || l.Epochs != 10 {
-		t.Errorf("llm defaults: %+v", l)
-	}
-	// Augmented runs train for the entry's epochs.
+	// The canonical JSON: method, k and epochs, then the settings' own
+	// fields; a setting tagged json:"-" stays out, and so do empty settings.
 	runs := Plan(e, nil)
-	if runs[0].Train.Epochs != 10 || runs[2].Train.Epochs != 12 || runs[12].Train.Epochs != 10 {
-		t.Errorf("epochs: none %d, eda %d, llm %d", runs[0].Train.Epochs, runs[2].Train.Epochs, runs[12].Train.Epochs)
+	for i, want := range []string{
+		`"augment":{"Method":"none","K":1,"Epochs":12}`,
+		`"augment":{"Method":"alpha","K":1,"Epochs":12,"rate":0.5}`,
+		`"augment":{"Method":"alpha","K":2,"Epochs":12,"rate":0.25}`,
+		`"augment":{"Method":"beta","K":3,"Epochs":10,"files":{"sst2":"b.csv"},"n":4}`,
+	} {
+		if got := runs[2*i].CanonicalConfig(); !strings.Contains(got, want) {
+			t.Errorf("entry %d: %s, want it to contain %s", i, got, want)
+		}
 	}
-}
-
-// Adding augmentation settings must not change the IDs of runs without
-// augmentation, nor may settings that do not change the samples (paths,
-// endpoint, parallelism) change an augmented run's ID.
-func TestAugmentRunIdentity(t *testing.T) {
-	e, err := parseAugment(t, "  - none\n")
+	if runs[2].Train.Epochs != 12 || runs[6].Train.Epochs != 10 || runs[0].Train.Epochs != 10 {
+		t.Errorf("epochs: none %d, alpha %d, beta %d", runs[0].Train.Epochs, runs[2].Train.Epochs, runs[6].Train.Epochs)
+	}
+	if got := (AugmentSpec{Method: "beta", K: 1, Epochs: 12, Settings: &betaSettings{}}).identity(); got != `{"Method":"beta","K":1,"Epochs":12}` {
+		t.Errorf("empty settings: %s", got)
+	}
+	// An experiment without `augment:` keeps its entry of before (K and
+	// Epochs 0), which run IDs hold.
+	e, err = Parse("a.yaml", []byte("name: a\ndatasets: [sst2]\nstrategies: [default]\n"), testRegistries)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := Plan(e, nil)[0].CanonicalConfig(); !strings.Contains(got, `"augment":{"Method":"none","K":1,"Epochs":12}`) {
-		t.Fatalf("the canonical JSON of augment none changed: %s", got)
-	}
-	id := func(entry string) string {
-		e, err := parseAugment(t, "  - "+entry+"\n")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return Plan(e, nil)[0].ID
-	}
-	base := id("{method: llm, k: 1, endpoint: http://a:1, model: m}")
-	if id("{method: llm, k: 1, endpoint: http://b:2, model: m, concurrency: 9, cache_dir: /x, api_key_env: K}") != base {
-		t.Error("endpoint/concurrency/cache_dir change the run ID")
-	}
-	if id("{method: llm, k: 1, endpoint: http://a:1, model: m2}") == base || id("{method: llm, k: 1, endpoint: http://a:1, model: m, temperature: 0}") == base {
-		t.Error("model/temperature do not change the run ID")
-	}
-	if id("{method: eda, wordnet: /a}") != id("{method: eda, wordnet: /b}") || id("eda") == id("{method: eda, alpha_sr: 0.2}") {
-		t.Error("eda identity")
+	if got := Plan(e, nil)[0].CanonicalConfig(); !strings.Contains(got, `"augment":{"Method":"none","K":0,"Epochs":0}`) {
+		t.Errorf("default augment: %s", got)
 	}
 }
 
-func TestParseAugmentRejects(t *testing.T) {
+func TestParseAugmentEntryErrors(t *testing.T) {
 	for _, c := range []struct{ entry, want string }{
-		{"  - mixup\n", `"mixup" is not available`},
-		{"  - {k: 2}\n", "needs `method:`"},
-		{"  - {method: eda, rate: 0.2}\n", `"rate" does not apply to augmentation eda (it is a setting of synonym)`},
-		{"  - {method: typo, endpoint: x}\n", `"endpoint" does not apply to augmentation typo`},
-		{"  - {method: eda, alpah_sr: 0.2}\n", `unknown key "alpah_sr" in augment eda (did you mean "alpha_sr"?)`},
-		{"  - {method: none, k: 2}\n", `"k" in augment none`},
-		{"  - {method: eda, k: 0}\n", "k and epochs must be positive"},
-		{"  - {method: eda, alpha_sr: 0, alpha_ri: 0, alpha_rs: 0, p_rd: 0}\n", "every operation is disabled"},
-		{"  - {method: eda, p_rd: 1.5}\n", "p_rd must be in [0, 1]"},
-		{"  - {method: synonym, rate: 0}\n", "rate must be in (0, 1]"},
-		{"  - {method: typo, ops: [keyboard, shout]}\n", `"shout" is not one of`},
-		{"  - {method: typo, ops: [swap, swap]}\n", "listed twice"},
-		{"  - {method: typo, min_words: -1}\n", "min_words must not be negative"},
-		{"  - {method: paraphrase_file, file: a.csv, files: {sst2: b.csv}}\n", "not both"},
-		{"  - {method: paraphrase_file, join: fuzzy}\n", `join "fuzzy" is not one of`},
-		{"  - {method: paraphrase_file, match: fuzzy}\n", `match "fuzzy" is not one of`},
-		{"  - {method: llm, endpoint: http://x}\n", "`model:` is required"},
-		{"  - {method: llm, model: m}\n", "`endpoint:` is required"},
-		{"  - {method: llm, model: m, endpoint: e, prompt: paraphrase this}\n", "must contain {text}"},
-		{"  - {method: llm, model: m, endpoint: e, k: 3, n: 2}\n", "fewer than k=3"},
-		{"  - {method: llm, model: m, endpoint: e, api_key_env: sk-123}\n", "not an environment variable name"},
-		{"  - {method: llm, model: m, endpoint: e, concurrency: 0}\n", "concurrency must be at least 1"},
-		{"  - {method: llm, model: m, endpoint: e, temperature: 3}\n", "temperature must be in [0, 2]"},
-		{"  - eda\n  - eda\n", `label "eda_1" is used twice`},
-		{"  - eda\n  - {method: eda, wordnet: /x, label: other}\n", "make the same augmented samples"},
-		{"  - {method: eda, label: 'a b'}\n", "label \"a b\" must be"},
-		{"  - [eda]\n", "method name or a mapping"},
-		{"  - {method: paraphrase_file, files: {trec: t.csv}}\n", `files names dataset "trec", which is not in datasets`},
+		{"  - mixup\n", `a.yaml:6: augmentation method "mixup" is not available (available: [none alpha beta])`},
+		{"  - {k: 2}\n", "a.yaml:6: an augment entry needs `method:`"},
+		{"  - {method: alpha, files: {}}\n", `a.yaml:6: key "files" does not apply to augmentation alpha (it is a setting of beta); alpha takes: method, k, epochs, label, rate, path`},
+		{"  - {method: alpha, rte: 0.2}\n", `a.yaml:6: unknown key "rte" in augment alpha (did you mean "rate"?)`},
+		{"  - {method: none, k: 2}\n", `unknown key "k" in augment none`},
+		{"  - {method: alpha, k: 0}\n", "a.yaml:6: augment alpha: k and epochs must be positive"},
+		{"  - {method: alpha, epochs: -1}\n", "k and epochs must be positive"},
+		{"  - {method: alpha, rate: 2}\n", "a.yaml:6: augment alpha: rate must be in (0, 1]"},
+		{"  - {method: alpha, rate: high}\n", "a.yaml:6: augment: "},
+		{"  - {method: alpha, k: two}\n", "a.yaml:6: augment: "},
+		{"  - {method: beta, k: 3, n: 2}\n", "augment beta: n=2 is fewer than k=3"},
+		{"  - alpha\n  - alpha\n", `a.yaml:7: augmentation label "alpha_1" is used twice`},
+		{"  - alpha\n  - {method: alpha, path: /y, label: other}\n", `a.yaml:7: augment entries "alpha_1" and "other" make the same augmented samples and runs`},
+		{"  - {method: alpha, label: 'a b'}\n", `label "a b" must be`},
+		{"  - [alpha]\n", "method name or a mapping"},
+		{"  - {method: beta, files: {trec: t.csv}}\n", `a.yaml: augment beta_1: files names dataset "trec", which is not in datasets`},
 	} {
 		_, err := parseAugment(t, c.entry)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: got %v, want an error containing %q", c.entry, err, c.want)
 		}
-	}
-	// offline llm without an endpoint is fine (answers come from the cache).
-	if _, err := parseAugment(t, "  - {method: llm, model: m, offline: true}\n"); err != nil {
-		t.Error(err)
 	}
 }

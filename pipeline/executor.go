@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	"golang.org/x/sys/unix"
 
 	"github.com/deni-project/deni/internal/results"
@@ -74,21 +75,45 @@ func (x *Executor) Execute(ctx context.Context, runs []Run) (Summary, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	if err := x.Store.Init(); err != nil {
+	if err := x.prepareStore(log, runs); err != nil {
 		return sum, err
 	}
-	if n, err := x.Store.Clean(); err != nil {
+	todo := x.notDone(runs, &sum)
+	if x.Observer != nil {
+		x.Observer.Planned(len(todo))
+	}
+	if len(todo) == 0 {
+		return sum, cancelled(ctx)
+	}
+	if err := x.runAll(ctx, log, todo, &sum); err != nil {
 		return sum, err
+	}
+	return sum, cancelled(ctx)
+}
+
+// prepareStore creates the results folder, removes the temporary files that
+// a killed process left and adopts the results that runs have under their
+// legacy ID.
+func (x *Executor) prepareStore(log *slog.Logger, runs []Run) error {
+	if err := x.Store.Init(); err != nil {
+		return err
+	}
+	if n, err := x.Store.Clean(); err != nil {
+		return err
 	} else if n > 0 {
 		log.Info("removed temporary files left by a killed process", "files", n)
 	}
-
 	if n, err := x.adoptLegacy(log, runs); err != nil {
-		return sum, err
+		return err
 	} else if n > 0 {
 		log.Info("adopted results made before run IDs held the default learning rate", "runs", n)
 	}
+	return nil
+}
 
+// notDone returns the runs to execute: all with Force, else those that are
+// not done, which it counts in sum.Done.
+func (x *Executor) notDone(runs []Run, sum *Summary) []Run {
 	var todo []Run
 	for _, r := range runs {
 		// An unreadable runs file is pending; it is removed under the lock.
@@ -98,78 +123,62 @@ func (x *Executor) Execute(ctx context.Context, runs []Run) (Summary, error) {
 		}
 		todo = append(todo, r)
 	}
-	if x.Observer != nil {
-		x.Observer.Planned(len(todo))
-	}
-	if len(todo) == 0 {
-		return sum, cancelled(ctx)
-	}
+	return todo
+}
 
+// runAll executes todo, in order, on up to Workers goroutines and counts
+// the outcomes in sum. The first error that is not a run's own stops the
+// execution: it cancels the running runs, the runs not started are skipped
+// as cancelled, and it is returned.
+func (x *Executor) runAll(ctx context.Context, log *slog.Logger, todo []Run, sum *Summary) error {
 	workers := x.Workers
 	if workers <= 0 {
 		workers = runtime.NumCPU()
 	}
-	workers = min(workers, len(todo))
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-
-	var (
-		mu    sync.Mutex
-		fatal error
-	)
-	queue := make(chan Run)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for r := range queue {
-				out, err := x.one(ctx, log, r)
-				mu.Lock()
-				switch {
-				case err != nil:
-					if fatal == nil {
-						fatal = err
-						cancel(err)
-					}
-					sum.Cancelled++
-				case out == outDone:
-					sum.Done++
-				case out == outCompleted:
-					sum.Completed++
-				case out == outFailed:
-					sum.Failed++
-				case out == outLocked:
-					sum.Locked++
-				case out == outCancelled:
-					sum.Cancelled++
-				}
-				mu.Unlock()
-			}
-		}()
-	}
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(min(workers, len(todo)))
+	var mu sync.Mutex
 	for i, r := range todo {
-		select {
-		case queue <- r:
-			continue
-		case <-ctx.Done():
-		}
-		for _, r := range todo[i:] {
+		if ctx.Err() != nil {
 			mu.Lock()
-			sum.Cancelled++
+			sum.Cancelled += len(todo) - i
 			mu.Unlock()
-			if x.Observer != nil {
-				x.Observer.Skipped(r, "cancelled")
+			for _, r := range todo[i:] {
+				if x.Observer != nil {
+					x.Observer.Skipped(r, "cancelled")
+				}
 			}
+			break
 		}
-		break
+		g.Go(func() error {
+			out, err := x.one(ctx, log, r)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				sum.Cancelled++
+				return err
+			}
+			sum.count(out)
+			return nil
+		})
 	}
-	close(queue)
-	wg.Wait()
-	if fatal != nil {
-		return sum, fatal
+	return g.Wait()
+}
+
+// count adds a run's outcome.
+func (s *Summary) count(o outcome) {
+	switch o {
+	case outDone:
+		s.Done++
+	case outCompleted:
+		s.Completed++
+	case outFailed:
+		s.Failed++
+	case outLocked:
+		s.Locked++
+	case outCancelled:
+		s.Cancelled++
 	}
-	return sum, cancelled(ctx)
 }
 
 // cancelled returns ctx's error, with its cause (a signal) when it has one.

@@ -38,7 +38,7 @@ func execRuns(t testing.TB) []Run {
 // execRunsWith plans execSpec with the model answers of m.
 func execRunsWith(t testing.TB, m Models) []Run {
 	t.Helper()
-	e, err := Parse("exec.yaml", []byte(execSpec))
+	e, err := Parse("exec.yaml", []byte(execSpec), testRegistries)
 	if err != nil {
 		t.Fatal(err)
 	}

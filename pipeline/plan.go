@@ -149,7 +149,7 @@ func baseName(path string) string {
 // and the strategy's training overrides (best_practices: 20 epochs, AdamW;
 // any strategy's lr).
 func effectiveTrain(t TrainSpec, st schedule.Params, aug AugmentSpec) TrainSpec {
-	if aug.Method != "none" {
+	if aug.Augments() {
 		t.Epochs = aug.Epochs
 	}
 	if st.Epochs > 0 {

@@ -6,7 +6,7 @@ import (
 )
 
 func TestPlanStableIDsAndSeeds(t *testing.T) {
-	e, err := Parse("q.yaml", []byte(acceptanceSpec))
+	e, err := Parse("q.yaml", []byte(acceptanceSpec), testRegistries)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestPlanStableIDsAndSeeds(t *testing.T) {
 }
 
 func TestPlanAppliesStrategyOverrides(t *testing.T) {
-	e, err := Parse("b.yaml", []byte("name: b\ndatasets: [trec]\nstrategies: [default, best_practices]\nruns: 1\n"))
+	e, err := Parse("b.yaml", []byte("name: b\ndatasets: [trec]\nstrategies: [default, best_practices]\nruns: 1\n"), testRegistries)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestPlanAppliesStrategyOverrides(t *testing.T) {
 		t.Fatalf("overrides: %+v / %+v", runs[0].Train, runs[1].Train)
 	}
 	e, err = Parse("lr.yaml", []byte("name: lr\ndatasets: [trec]\ntrain: {lr: 3e-4}\nruns: 1\n"+
-		"strategies: [deni, {name: deni, label: deni_slow, lr: 1e-4}]\n"))
+		"strategies: [deni, {name: deni, label: deni_slow, lr: 1e-4}]\n"), testRegistries)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestPlanAppliesStrategyOverrides(t *testing.T) {
 func TestReferenceChoicesKeepRunIDs(t *testing.T) {
 	ids := func(strategy string) []string {
 		t.Helper()
-		e, err := Parse("c.yaml", []byte("name: c\ndatasets: [trec]\nruns: 1\nstrategies: ["+strategy+"]\n"))
+		e, err := Parse("c.yaml", []byte("name: c\ndatasets: [trec]\nruns: 1\nstrategies: ["+strategy+"]\n"), testRegistries)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,13 +112,13 @@ func TestReferenceChoicesKeepRunIDs(t *testing.T) {
 			t.Errorf("%s has the reference's run ID", s)
 		}
 	}
-	if _, err := Parse("c.yaml", []byte("name: c\ndatasets: [trec]\nstrategies: [{name: default, vote: mean_probs}]\n")); err == nil {
+	if _, err := Parse("c.yaml", []byte("name: c\ndatasets: [trec]\nstrategies: [{name: default, vote: mean_probs}]\n"), testRegistries); err == nil {
 		t.Error("vote accepted for a single-model strategy")
 	}
 }
 
 func TestShardsPartitionThePlan(t *testing.T) {
-	e, _ := Parse("q.yaml", []byte(acceptanceSpec))
+	e, _ := Parse("q.yaml", []byte(acceptanceSpec), testRegistries)
 	runs := Plan(e, nil)
 	seen := map[string]int{}
 	for i := range 4 {
@@ -137,7 +137,7 @@ func TestShardsPartitionThePlan(t *testing.T) {
 }
 
 func TestPlanExpandsModels(t *testing.T) {
-	e, err := Parse("m.yaml", []byte("name: m\ndatasets: [trec, sst2]\nmodel: [glove-mini, glove-mean]\nstrategies: [default]\nruns: 3\n"))
+	e, err := Parse("m.yaml", []byte("name: m\ndatasets: [trec, sst2]\nmodel: [glove-mini, glove-mean]\nstrategies: [default]\nruns: 3\n"), testRegistries)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func TestPlanExpandsModels(t *testing.T) {
 	if len(runs) != 2*2*3 || runs[0].Model != "glove-mini" || runs[3].Model != "glove-mean" || runs[6].Dataset.Name != "sst2" {
 		t.Fatalf("%d runs; first models %s %s", len(runs), runs[0].Model, runs[3].Model)
 	}
-	if _, err := Parse("m.yaml", []byte("name: m\ndatasets: [trec]\nmodel: [a, a]\nstrategies: [default]\n")); err == nil {
+	if _, err := Parse("m.yaml", []byte("name: m\ndatasets: [trec]\nmodel: [a, a]\nstrategies: [default]\n"), testRegistries); err == nil {
 		t.Fatal("a model listed twice is accepted")
 	}
 }

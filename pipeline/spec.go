@@ -3,15 +3,19 @@
 //
 // It knows no tensor, dataset or SQL: of the module it imports the leaf
 // packages under internal/ (the result schema internal/results, seeds,
-// atomic writes), train/schedule (strategy parameters) and augment (the
-// setting values it validates); internal/archtest enforces it. What the plan
-// must know about models (a model folder's files, a default learning rate)
-// comes in through the Models argument of Plan, which the stages package
-// implements.
+// atomic writes) and train/schedule (strategy parameters);
+// internal/archtest enforces it. It knows no method by name either: the
+// names of augmenters, tuning methods, models, optimizers and schedules,
+// and the augmenters' settings, are resolved through the registries their
+// packages fill, which come in through the Registries argument of Parse.
+// What the plan must know about models (a model folder's files, a default
+// learning rate) comes in through the Models argument of Plan. The stages
+// package implements both.
 package pipeline
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -23,7 +27,6 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/deni-project/deni/augment"
 	"github.com/deni-project/deni/internal/seeds"
 	"github.com/deni-project/deni/train/schedule"
 )
@@ -60,53 +63,36 @@ type DatasetSpec struct {
 // Custom reports whether the entry declares its own files.
 func (d DatasetSpec) Custom() bool { return len(d.Files) > 0 }
 
-// AugmentSpec is one `augment:` entry: "none", or a method with its settings.
-// Method, K and Epochs keep their Go names in the run's canonical JSON (run
-// IDs of earlier experiments do not change); the settings that change the
-// augmented samples follow with omitempty, and those that do not (paths,
-// endpoint, parallelism, retries) are left out of the run ID.
+// NoAugment is the `augment:` entry of runs without augmentation.
+const NoAugment = "none"
+
+// AugmentSpec is one `augment:` entry: "none", or an augmentation method
+// with its settings. The spec keeps the method's name and the entry's YAML
+// node; the augmentation registry (Registries.Augmenters) decodes the
+// node into the method's settings and validates them.
+//
+// In a run's canonical JSON an entry is {"Method", "K", "Epochs"} (their Go
+// names, so that run IDs of earlier experiments do not change) followed by
+// the settings' own JSON: the settings that change the augmented samples,
+// with omitempty. Those that do not (paths, endpoint, parallelism, retries)
+// are left out of the run ID.
 type AugmentSpec struct {
 	Method string `yaml:"method"`
 	K      int    `yaml:"k"`              // augmented samples per labelled sample
 	Epochs int    `yaml:"epochs"`         // training epochs of augmented runs (paper: 12)
 	Name   string `yaml:"label" json:"-"` // names the augmentation in results; default method_k
 
-	// synonym: share of words replaced (EDA's α_sr); typo: share of words changed.
-	Rate float64 `yaml:"rate" json:"rate,omitempty"`
-	// eda: Wei & Zou's rates (default 0.1 each; 0 disables an operation).
-	AlphaSR float64 `yaml:"alpha_sr" json:"alpha_sr,omitempty"`
-	AlphaRI float64 `yaml:"alpha_ri" json:"alpha_ri,omitempty"`
-	AlphaRS float64 `yaml:"alpha_rs" json:"alpha_rs,omitempty"`
-	PRD     float64 `yaml:"p_rd" json:"p_rd,omitempty"`
-	WordNet string  `yaml:"wordnet" json:"-"` // synonym, eda: WordNet folder ("" = $DENI_WORDNET or /usr/share/wordnet)
-	// typo: operations drawn from (default all: keyboard, spelling, ocr, swap, drop)
-	// and the least number of words changed per output (default 0).
-	Ops      []string `yaml:"ops" json:"ops,omitempty"`
-	MinWords int      `yaml:"min_words" json:"min_words,omitempty"`
-
-	// paraphrase_file: one file for every dataset, or one per dataset; paths
-	// relative to the data directory ("" = the dataset's default file).
-	File   string            `yaml:"file" json:"file,omitempty"`
-	Files  map[string]string `yaml:"files" json:"files,omitempty"`
-	Join   string            `yaml:"join" json:"join,omitempty"`     // seed | label | seed_or_label ("" = the file's default)
-	Match  string            `yaml:"match" json:"match,omitempty"`   // exact | normalized | suffix ("" = the file's default)
-	Labels map[string]string `yaml:"labels" json:"labels,omitempty"` // file label -> class name, or drop
-
-	// llm: an OpenAI-compatible chat-completions endpoint.
-	Endpoint    string  `yaml:"endpoint" json:"-"` // e.g. http://localhost:11434 (Ollama)
-	Model       string  `yaml:"model" json:"model,omitempty"`
-	Prompt      string  `yaml:"prompt" json:"prompt,omitempty"` // template with {text} and {n}; "" = built in
-	N           int     `yaml:"n" json:"n,omitempty"`           // paraphrases asked for per text; 0 = k
-	Temperature float64 `yaml:"temperature" json:"temperature,omitempty"`
-	Concurrency int     `yaml:"concurrency" json:"-"`
-	Retries     int     `yaml:"retries" json:"-"`
-	Backoff     float64 `yaml:"backoff" json:"-"`     // seconds before the first retry, doubled after each
-	Timeout     float64 `yaml:"timeout" json:"-"`     // seconds per request
-	RateLimit   float64 `yaml:"rate_limit" json:"-"`  // requests per second; 0 = unlimited
-	APIKeyEnv   string  `yaml:"api_key_env" json:"-"` // environment variable holding the API key
-	CacheDir    string  `yaml:"cache_dir" json:"-"`   // answers cache; "" = <results>/<experiment>/augment/llm
-	Offline     bool    `yaml:"offline" json:"-"`     // use cached answers only
+	// Node is the entry as the experiment file wrote it: its mapping, or
+	// nil for a bare method name (and for entries made in code).
+	Node *yaml.Node `yaml:"-" json:"-"`
+	// Settings are the method's settings (augment.SynonymSettings, ...),
+	// as the registry decoded them from Node over the method's defaults;
+	// nil for none.
+	Settings any `yaml:"-" json:"-"`
 }
+
+// Augments reports whether the entry makes augmented samples (it is not none).
+func (a AugmentSpec) Augments() bool { return a.Method != NoAugment }
 
 // Label names the augmentation in results: `label:` when given, else "none"
 // or "method_k".
@@ -114,36 +100,43 @@ func (a AugmentSpec) Label() string {
 	if a.Name != "" {
 		return a.Name
 	}
-	if a.Method == "none" {
-		return "none"
+	if !a.Augments() {
+		return NoAugment
 	}
 	return fmt.Sprintf("%s_%d", a.Method, a.K)
 }
 
-// augmentKeys are the settings each augmentation method accepts, besides
-// method, k, epochs and label.
-var augmentKeys = map[string][]string{
-	"none":            nil,
-	"synonym":         {"rate", "wordnet"},
-	"eda":             {"alpha_sr", "alpha_ri", "alpha_rs", "p_rd", "wordnet"},
-	"typo":            {"rate", "ops", "min_words"},
-	"paraphrase_file": {"file", "files", "join", "match", "labels"},
-	"llm": {"endpoint", "model", "prompt", "n", "temperature", "concurrency", "retries", "backoff", "timeout",
-		"rate_limit", "api_key_env", "cache_dir", "offline"},
+// MarshalJSON writes the entry as a run's canonical JSON holds it: Method,
+// K and Epochs, then the fields of the settings' JSON object.
+func (a AugmentSpec) MarshalJSON() ([]byte, error) {
+	head, err := json.Marshal(struct {
+		Method    string
+		K, Epochs int
+	}{a.Method, a.K, a.Epochs})
+	if err != nil || a.Settings == nil {
+		return head, err
+	}
+	s, err := json.Marshal(a.Settings)
+	if err != nil {
+		return nil, fmt.Errorf("augment %s: settings: %w", a.Method, err)
+	}
+	if len(s) < 2 || s[0] != '{' {
+		return nil, fmt.Errorf("augment %s: settings of type %T are not a JSON object", a.Method, a.Settings)
+	}
+	if len(s) == 2 { // {}
+		return head, nil
+	}
+	return append(append(head[:len(head)-1], ','), s[1:]...), nil
 }
 
-// augmentDefaults returns an entry of method with its defaults filled in.
-func augmentDefaults(method string) AugmentSpec {
-	a := AugmentSpec{Method: method, K: 1, Epochs: 12}
-	switch method {
-	case "synonym", "typo":
-		a.Rate = 0.1
-	case "eda":
-		a.AlphaSR, a.AlphaRI, a.AlphaRS, a.PRD = 0.1, 0.1, 0.1, 0.1
-	case "llm":
-		a.Temperature, a.Concurrency, a.Retries, a.Backoff, a.Timeout = 0.7, 4, 4, 1, 60
+// identity is what makes two entries give different runs: the entry's
+// canonical JSON.
+func (a AugmentSpec) identity() string {
+	b, err := json.Marshal(a)
+	if err != nil {
+		panic(fmt.Sprintf("pipeline: augment entry is not JSON: %v", err))
 	}
-	return a
+	return string(b)
 }
 
 // SeedSpec controls the randomness factors: every factor's stream derives
@@ -204,20 +197,12 @@ func (t TrainSpec) MaxLenFor(name string) int {
 	return 50
 }
 
-// Models, tuning methods and augmentation methods this build can run.
-var (
-	KnownTuning  = []string{"full", "lora", "ia3", "unipelt"} // models.Tunings
-	KnownAugment = []string{"none", "synonym", "eda", "typo", "paraphrase_file", "llm"}
-	KnownOptim   = []string{"adam", "adamw", "sgd"}
-	KnownSched   = []string{"linear", "linear_warmup", "cosine", "constant"}
-)
-
 func defaults() Experiment {
 	return Experiment{
 		DataDir: "embedded",
 		Models:  []string{"glove-mini"},
 		Tuning:  []string{"full"},
-		Augment: []AugmentSpec{{Method: "none"}},
+		Augment: []AugmentSpec{{Method: NoAugment}},
 		Runs:    20,
 		Seeds:   SeedSpec{Root: 27},
 		Train: TrainSpec{Labelled: 1000, BatchSize: 8, EvalBatchSize: 64, Epochs: 10,
@@ -225,13 +210,14 @@ func defaults() Experiment {
 	}
 }
 
-// LoadFile reads and validates an experiment file.
-func LoadFile(path string) (*Experiment, error) {
+// LoadFile reads and validates an experiment file, resolving method names
+// with reg.
+func LoadFile(path string, reg Registries) (*Experiment, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading experiment: %w", err)
 	}
-	e, err := Parse(path, b)
+	e, err := Parse(path, b, reg)
 	if err != nil {
 		return nil, err
 	}
@@ -242,8 +228,12 @@ func LoadFile(path string) (*Experiment, error) {
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
 // Parse decodes and validates an experiment; file names the source in errors.
-// Every unknown key is an error naming the key and its line.
-func Parse(file string, b []byte) (*Experiment, error) {
+// Every unknown key is an error naming the key and its line. Method names
+// and the augmenters' settings are resolved with reg.
+func Parse(file string, b []byte, reg Registries) (*Experiment, error) {
+	if err := reg.check(); err != nil {
+		return nil, err
+	}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	err := dec.Decode(&doc)
@@ -284,7 +274,7 @@ func Parse(file string, b []byte) (*Experiment, error) {
 		case "datasets":
 			e.Datasets, err = decodeDatasets(file, v)
 		case "augment":
-			e.Augment, err = decodeAugment(file, v)
+			e.Augment, err = decodeAugment(file, v, reg.Augmenters)
 		case "model":
 			e.Models, err = decodeNames(file, v, "model")
 		}
@@ -298,7 +288,7 @@ func Parse(file string, b []byte) (*Experiment, error) {
 	if e.Strategies, err = decodeStrategies(file, strategies); err != nil {
 		return nil, err
 	}
-	if err := e.validate(file); err != nil {
+	if err := e.validate(file, reg); err != nil {
 		return nil, err
 	}
 	return &e, nil
@@ -376,17 +366,22 @@ func decodeNames(file string, n *yaml.Node, what string) ([]string, error) {
 	return out, nil
 }
 
-func decodeAugment(file string, n *yaml.Node) ([]AugmentSpec, error) {
+// augmentCommon are the keys of every augment entry but none's; the
+// method's settings keys follow them.
+var augmentCommon = []string{"method", "k", "epochs", "label"}
+
+func decodeAugment(file string, n *yaml.Node, augmenters Augmenters) ([]AugmentSpec, error) {
 	items, err := entries(file, n, "augment")
 	if err != nil {
 		return nil, err
 	}
+	known := append([]string{NoAugment}, augmenters.Names()...)
 	var out []AugmentSpec
 	for _, it := range items {
-		var a AugmentSpec
+		a := AugmentSpec{K: 1, Epochs: 12}
 		switch it.Kind {
 		case yaml.ScalarNode:
-			a = augmentDefaults(it.Value)
+			a.Method = it.Value
 		case yaml.MappingNode:
 			method := ""
 			for i := 0; i+1 < len(it.Content); i += 2 {
@@ -395,13 +390,13 @@ func decodeAugment(file string, n *yaml.Node) ([]AugmentSpec, error) {
 				}
 			}
 			if method == "" {
-				return nil, fmt.Errorf("%s:%d: an augment entry needs `method:` (one of %v)", file, it.Line, KnownAugment)
+				return nil, fmt.Errorf("%s:%d: an augment entry needs `method:` (one of %v)", file, it.Line, known)
 			}
-			if !slices.Contains(KnownAugment, method) {
-				return nil, fmt.Errorf("%s:%d: augmentation method %q is not available (available: %v)", file, it.Line, method, KnownAugment)
+			if !slices.Contains(known, method) {
+				return nil, fmt.Errorf("%s:%d: augmentation method %q is not available (available: %v)", file, it.Line, method, known)
 			}
-			allowed := append([]string{"method", "k", "epochs", "label"}, augmentKeys[method]...)
-			if method == "none" {
+			allowed := append(slices.Clone(augmentCommon), augmenters.Keys(method)...)
+			if method == NoAugment {
 				allowed = []string{"method", "label"}
 			}
 			for i := 0; i+1 < len(it.Content); i += 2 {
@@ -409,8 +404,8 @@ func decodeAugment(file string, n *yaml.Node) ([]AugmentSpec, error) {
 				if slices.Contains(allowed, k.Value) {
 					continue
 				}
-				for _, m := range KnownAugment {
-					if slices.Contains(augmentKeys[m], k.Value) {
+				for _, m := range augmenters.Names() {
+					if slices.Contains(augmenters.Keys(m), k.Value) {
 						return nil, fmt.Errorf("%s:%d: key %q does not apply to augmentation %s (it is a setting of %s); %s takes: %s",
 							file, k.Line, k.Value, method, m, method, strings.Join(allowed, ", "))
 					}
@@ -419,24 +414,33 @@ func decodeAugment(file string, n *yaml.Node) ([]AugmentSpec, error) {
 			if err := checkKeys(file, it, "augment "+method, allowed); err != nil {
 				return nil, err
 			}
-			a = augmentDefaults(method)
-			if err := it.Decode(&a); err != nil {
+			if err := it.Decode(&a); err != nil { // the common keys; the registry decodes the settings
 				return nil, fmt.Errorf("%s:%d: augment: %w", file, it.Line, cleanYAMLErr(err))
 			}
+			a.Node = it
 		default:
 			return nil, fmt.Errorf("%s:%d: an augment entry is a method name or a mapping with `method:`", file, it.Line)
 		}
-		if !slices.Contains(KnownAugment, a.Method) {
-			return nil, fmt.Errorf("%s:%d: augmentation method %q is not available (available: %v)", file, it.Line, a.Method, KnownAugment)
+		if !slices.Contains(known, a.Method) {
+			return nil, fmt.Errorf("%s:%d: augmentation method %q is not available (available: %v)", file, it.Line, a.Method, known)
 		}
 		if err := a.validate(); err != nil {
 			return nil, fmt.Errorf("%s:%d: augment %s: %w", file, it.Line, a.Method, err)
+		}
+		if a.Augments() {
+			if a.Settings, err = augmenters.Decode(a.Method, a.Node, a.K); err != nil {
+				var te *yaml.TypeError
+				if errors.As(err, &te) {
+					return nil, fmt.Errorf("%s:%d: augment: %w", file, it.Line, cleanYAMLErr(err))
+				}
+				return nil, fmt.Errorf("%s:%d: augment %s: %w", file, it.Line, a.Method, err)
+			}
 		}
 		for _, b := range out {
 			if b.Label() == a.Label() {
 				return nil, fmt.Errorf("%s:%d: augmentation label %q is used twice; give one a `label:`", file, it.Line, a.Label())
 			}
-			if reflect.DeepEqual(augmentIdentity(a), augmentIdentity(b)) {
+			if a.identity() == b.identity() {
 				return nil, fmt.Errorf("%s:%d: augment entries %q and %q make the same augmented samples and runs; remove one", file, it.Line, b.Label(), a.Label())
 			}
 		}
@@ -445,110 +449,14 @@ func decodeAugment(file string, n *yaml.Node) ([]AugmentSpec, error) {
 	return out, nil
 }
 
-// augmentIdentity is what makes two entries give different runs: the
-// entry without the fields that are not part of the run ID.
-func augmentIdentity(a AugmentSpec) AugmentSpec {
-	return AugmentSpec{Method: a.Method, K: a.K, Epochs: a.Epochs, Rate: a.Rate, AlphaSR: a.AlphaSR, AlphaRI: a.AlphaRI,
-		AlphaRS: a.AlphaRS, PRD: a.PRD, Ops: a.Ops, MinWords: a.MinWords, File: a.File, Files: a.Files, Join: a.Join, Match: a.Match,
-		Labels: a.Labels, Model: a.Model, Prompt: a.Prompt, N: a.N, Temperature: a.Temperature}
-}
-
-var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
-// validate checks an entry's settings (method-specific keys were checked
-// when it was decoded).
+// validate checks an entry's common settings; the registry validates the
+// method's own.
 func (a AugmentSpec) validate() error {
 	if a.Name != "" && !nameRE.MatchString(a.Name) {
 		return fmt.Errorf("label %q must be letters, digits, '_', '-' or '.'", a.Name)
 	}
-	if a.Method == "none" {
-		return nil
-	}
-	if a.K < 1 || a.Epochs < 1 {
+	if a.Augments() && (a.K < 1 || a.Epochs < 1) {
 		return fmt.Errorf("k and epochs must be positive (k=%d, epochs=%d)", a.K, a.Epochs)
-	}
-	frac := func(name string, v float64, zeroOK bool) error {
-		if v < 0 || v > 1 || v == 0 && !zeroOK {
-			if zeroOK {
-				return fmt.Errorf("%s must be in [0, 1], got %v", name, v)
-			}
-			return fmt.Errorf("%s must be in (0, 1], got %v", name, v)
-		}
-		return nil
-	}
-	switch a.Method {
-	case "synonym":
-		return frac("rate", a.Rate, false)
-	case "eda":
-		for _, r := range []struct {
-			name string
-			v    float64
-		}{{"alpha_sr", a.AlphaSR}, {"alpha_ri", a.AlphaRI}, {"alpha_rs", a.AlphaRS}, {"p_rd", a.PRD}} {
-			if err := frac(r.name, r.v, true); err != nil {
-				return err
-			}
-		}
-		if a.AlphaSR+a.AlphaRI+a.AlphaRS+a.PRD == 0 {
-			return errors.New("every operation is disabled: give at least one of alpha_sr, alpha_ri, alpha_rs, p_rd a positive rate")
-		}
-	case "typo":
-		if err := frac("rate", a.Rate, false); err != nil {
-			return err
-		}
-		if a.MinWords < 0 {
-			return fmt.Errorf("min_words must not be negative, got %d", a.MinWords)
-		}
-		for i, op := range a.Ops {
-			if !slices.Contains(augment.TypoOps, op) {
-				return fmt.Errorf("ops: %q is not one of %v", op, augment.TypoOps)
-			}
-			if slices.Contains(a.Ops[:i], op) {
-				return fmt.Errorf("ops: %q is listed twice", op)
-			}
-		}
-	case "paraphrase_file":
-		if a.File != "" && len(a.Files) > 0 {
-			return errors.New("give `file` (every dataset) or `files` (dataset: file), not both")
-		}
-		if a.Join != "" && !slices.Contains(augment.JoinModes, a.Join) {
-			return fmt.Errorf("join %q is not one of %v", a.Join, augment.JoinModes)
-		}
-		if a.Match != "" && !slices.Contains(augment.MatchModes, a.Match) {
-			return fmt.Errorf("match %q is not one of %v", a.Match, augment.MatchModes)
-		}
-		for k, v := range a.Files {
-			if v == "" {
-				return fmt.Errorf("files: dataset %q has no file", k)
-			}
-		}
-		for k, v := range a.Labels {
-			if v == "" {
-				return fmt.Errorf("labels: file label %q maps to nothing (give a class name or %s)", k, augment.DropLabel)
-			}
-		}
-	case "llm":
-		switch {
-		case a.Model == "":
-			return errors.New("`model:` is required (the model name the endpoint serves)")
-		case a.Endpoint == "" && !a.Offline:
-			return errors.New("`endpoint:` is required (e.g. http://localhost:11434 for Ollama), unless offline: true")
-		case a.Prompt != "" && !strings.Contains(a.Prompt, "{text}"):
-			return errors.New("prompt must contain {text} (and may contain {n})")
-		case a.N != 0 && a.N < a.K:
-			return fmt.Errorf("n=%d paraphrases per text is fewer than k=%d", a.N, a.K)
-		case a.Temperature < 0 || a.Temperature > 2:
-			return fmt.Errorf("temperature must be in [0, 2], got %v", a.Temperature)
-		case a.Concurrency < 1:
-			return fmt.Errorf("concurrency must be at least 1, got %d", a.Concurrency)
-		case a.Retries < 0:
-			return fmt.Errorf("retries must not be negative, got %d", a.Retries)
-		case a.Backoff <= 0 || a.Timeout <= 0:
-			return errors.New("backoff and timeout are positive numbers of seconds")
-		case a.RateLimit < 0:
-			return fmt.Errorf("rate_limit must not be negative, got %v", a.RateLimit)
-		case a.APIKeyEnv != "" && !envNameRE.MatchString(a.APIKeyEnv):
-			return fmt.Errorf("api_key_env %q is not an environment variable name (give the variable's name, not the key)", a.APIKeyEnv)
-		}
 	}
 	return nil
 }
@@ -599,7 +507,7 @@ func decodeStrategies(file string, n *yaml.Node) ([]schedule.Params, error) {
 	return out, nil
 }
 
-func (e *Experiment) validate(file string) error {
+func (e *Experiment) validate(file string, reg Registries) error {
 	bad := func(format string, a ...any) error { return fmt.Errorf("%s: "+format, append([]any{file}, a...)...) }
 	switch {
 	case e.Name == "":
@@ -620,10 +528,10 @@ func (e *Experiment) validate(file string) error {
 		return bad("train.labelled must be positive, or -1 for the whole train pool; got %d", e.Train.Labelled)
 	case e.Train.LR < 0:
 		return bad("train.lr must be positive")
-	case !slices.Contains(KnownOptim, e.Train.Optimizer):
-		return bad("train.optimizer %q is not one of %v", e.Train.Optimizer, KnownOptim)
-	case !slices.Contains(KnownSched, e.Train.Schedule):
-		return bad("train.schedule %q is not one of %v", e.Train.Schedule, KnownSched)
+	case !reg.Optimizers.Known(e.Train.Optimizer):
+		return bad("train.optimizer %q is not one of %v", e.Train.Optimizer, reg.Optimizers.Names())
+	case !reg.Schedules.Known(e.Train.Schedule):
+		return bad("train.schedule %q is not one of %v", e.Train.Schedule, reg.Schedules.Names())
 	case e.Train.Padding != "longest" && e.Train.Padding != "max_length":
 		return bad("train.padding %q is not one of [longest max_length]", e.Train.Padding)
 	case e.Train.Warmup < 0 || e.Train.Warmup >= 1:
@@ -644,8 +552,21 @@ func (e *Experiment) validate(file string) error {
 		}
 	}
 	for _, t := range e.Tuning {
-		if !slices.Contains(KnownTuning, t) {
-			return bad("tuning method %q is not available (available: %v)", t, KnownTuning)
+		if !reg.Tunings.Known(t) {
+			return bad("tuning method %q is not available (available: %v)", t, reg.Tunings.Names())
+		}
+	}
+	for _, m := range e.Models {
+		if !reg.Models.Known(m) {
+			return bad("unknown model %q (known: %v, or a Hugging Face model folder with config.json)", m, reg.Models.Names())
+		}
+	}
+	for _, st := range e.Strategies {
+		if st.Optimizer != "" && !reg.Optimizers.Known(st.Optimizer) {
+			return bad("strategy %s: optimizer %q is not one of %v", st.Label, st.Optimizer, reg.Optimizers.Names())
+		}
+		if st.Schedule != "" && !reg.Schedules.Known(st.Schedule) {
+			return bad("strategy %s: schedule %q is not one of %v", st.Label, st.Schedule, reg.Schedules.Names())
 		}
 	}
 	seen := map[string]bool{}
@@ -656,9 +577,13 @@ func (e *Experiment) validate(file string) error {
 		seen[d.Name] = true
 	}
 	for _, a := range e.Augment {
-		for d := range a.Files {
-			if !seen[d] {
-				return bad("augment %s: files names dataset %q, which is not in datasets", a.Label(), d)
+		// Settings that name datasets (paraphrase_file's files) name the
+		// experiment's.
+		if s, ok := a.Settings.(interface{ Datasets() []string }); ok {
+			for _, d := range s.Datasets() {
+				if !seen[d] {
+					return bad("augment %s: files names dataset %q, which is not in datasets", a.Label(), d)
+				}
 			}
 		}
 	}

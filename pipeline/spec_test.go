@@ -21,7 +21,7 @@ train: {labelled: 1000, batch_size: 8, epochs: 10, lr: 1.0e-4, optimizer: adam, 
 `
 
 func TestParseAcceptanceSpec(t *testing.T) {
-	e, err := Parse("q.yaml", []byte(acceptanceSpec))
+	e, err := Parse("q.yaml", []byte(acceptanceSpec), testRegistries)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestParseAcceptanceSpec(t *testing.T) {
 }
 
 func TestParseDefaultsFollowThePaper(t *testing.T) {
-	e, err := Parse("m.yaml", []byte("name: m\ndatasets: [sst2]\nstrategies: [default]\n"))
+	e, err := Parse("m.yaml", []byte("name: m\ndatasets: [sst2]\nstrategies: [default]\n"), testRegistries)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ strategies:
 seeds: {root: 1, vary: [sample_order]}
 train: {max_len: {default: 40, reviews: 64}}
 `
-	e, err := Parse("c.yaml", []byte(src))
+	e, err := Parse("c.yaml", []byte(src), testRegistries)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,11 +98,23 @@ func TestParseErrorsNameKeyAndLine(t *testing.T) {
 		{"name: x\ndatasets: [trec]\n", "no strategies"},
 		{"name: x\ndatasets: [trec]\nstrategies: [default]\ntrain: {optimizer: adagrad}\n", `train.optimizer "adagrad"`},
 		{"", "empty"},
+		// Names resolve through the registries (testRegistries here).
+		{"name: x\ndatasets: [trec]\nstrategies: [default]\nmodel: bert-huge\n", `unknown model "bert-huge" (known: [glove-mini glove-mean]`},
+		{"name: x\ndatasets: [trec]\nstrategies: [default]\ntrain: {schedule: cosine}\n", `train.schedule "cosine" is not one of [linear linear_warmup]`},
+		{"name: x\ndatasets: [trec]\nstrategies: [{name: default, schedule: poly}]\n", `strategy default: schedule "poly" is not one of`},
+		{"name: x\ndatasets: [trec]\nstrategies: [{name: deni, label: d, optimizer: lamb}]\n", `strategy d: optimizer "lamb" is not one of [adam adamw sgd]`},
 	}
 	for _, c := range cases {
-		_, err := Parse("x.yaml", []byte(c.src))
+		_, err := Parse("x.yaml", []byte(c.src), testRegistries)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("source:\n%s\ngot error %v\nwant it to contain %q", c.src, err, c.want)
 		}
+	}
+}
+
+func TestParseNeedsRegistries(t *testing.T) {
+	_, err := Parse("x.yaml", []byte("name: x\ndatasets: [trec]\nstrategies: [default]\n"), Registries{})
+	if err == nil || !strings.Contains(err.Error(), "stages.Registries()") {
+		t.Errorf("parse without registries: %v", err)
 	}
 }

@@ -8,8 +8,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 
 	"github.com/deni-project/deni/augment"
 	"github.com/deni-project/deni/data"
@@ -48,14 +49,7 @@ type AugmentStage struct {
 	// build returns the augmenter of an entry (tests count or forbid calls).
 	build func(ctx context.Context, in *augmentInput) (augment.Augmenter, error)
 
-	mu      sync.Mutex
-	flights map[string]*augmentFlight
-}
-
-type augmentFlight struct {
-	done chan struct{}
-	set  *AugmentedSet
-	err  error
+	flights singleflight.Group // by set key
 }
 
 // AugmentedSet is the augmented samples of one labelled set.
@@ -73,16 +67,25 @@ type AugmentedSet struct {
 	Coverage *augment.ParaphraseCoverage
 }
 
-// augmentInput is what an augmenter is built from.
+// augmentInput is what an augmenter is built from: the entry and the run's
+// environment.
 type augmentInput struct {
-	spec     pipeline.AugmentSpec
-	ds       *data.Dataset
-	part     *data.Partition
-	dataDir  string
-	cacheDir string
-	para     string // paraphrase_file: the resolved file
-	exclude  []string
-	file     *augment.ParaphraseFile
+	spec pipeline.AugmentSpec
+	env  augment.Env
+}
+
+// augmentEnv is the environment of an augmenter on part of ds: the test
+// texts it must not copy, dataDir (paraphrase files are relative to it) and
+// the stage's folder of answer caches.
+func augmentEnv(ds *data.Dataset, part *data.Partition, dataDir, dir string) augment.Env {
+	env := augment.Env{Dataset: ds.Name, Classes: ds.Classes, DataDir: dataDir, CacheDir: filepath.Join(dir, "llm")}
+	if dataDir == data.Embedded {
+		env.DataDir = ""
+	}
+	for _, i := range part.Test {
+		env.Test = append(env.Test, ds.Texts[i])
+	}
+	return env
 }
 
 // NewAugmentStage returns the stage caching in dir, reading paraphrase files
@@ -94,56 +97,40 @@ func NewAugmentStage(dir, dataDir string) *AugmentStage {
 // Augment returns the augmented samples of part's labelled set of ds under
 // spec with the augmentation seed, from the cache when it has them.
 func (s *AugmentStage) Augment(ctx context.Context, spec pipeline.AugmentSpec, ds *data.Dataset, part *data.Partition, seed uint64) (*AugmentedSet, error) {
-	if spec.Method == "none" {
+	if !spec.Augments() {
 		return nil, fmt.Errorf("augment: method none makes no samples")
 	}
-	in := &augmentInput{spec: spec, ds: ds, part: part, dataDir: s.DataDir, cacheDir: spec.CacheDir}
-	if in.cacheDir == "" {
-		in.cacheDir = filepath.Join(s.Dir, "llm")
-	}
+	in := &augmentInput{spec: spec, env: augmentEnv(ds, part, s.DataDir, s.Dir)}
 	set := &AugmentedSet{Dataset: ds.Name, Spec: spec, Seed: seed}
 	for _, i := range part.Labelled.Indices {
 		set.Labelled = append(set.Labelled, augment.Sample{ID: ds.IDs[i], Text: ds.Texts[i], Label: ds.Labels[i]})
 	}
-	extra, err := in.resources()
+	extra, err := augment.Resources(spec.Method, spec.Settings, in.env)
 	if err != nil {
 		return nil, fmt.Errorf("augment %s on %s: %w", spec.Label(), ds.Name, err)
 	}
 	set.Key = augmentKey(spec, ds, set.Labelled, seed, extra)
 	set.Path = filepath.Join(s.Dir, set.Key+".parquet")
 
-	// One computation per key in this process; other processes (Slurm
-	// shards) may make the same set at the same time: the rename is atomic
-	// and the content identical.
-	s.mu.Lock()
-	if s.flights == nil {
-		s.flights = map[string]*augmentFlight{}
+	// One computation per key in this process: a run that finds the set in
+	// the making waits for it and takes it, or its error, as cached (the
+	// runs share one context: a cancellation ends the making too). Other
+	// processes (Slurm shards) may make the same set at the same time: the
+	// rename is atomic and the content identical.
+	made := false
+	v, err, _ := s.flights.Do(set.Key, func() (any, error) {
+		made = true
+		return s.makeOrRead(ctx, in, set)
+	})
+	if err != nil {
+		return nil, err
 	}
-	if f, ok := s.flights[set.Key]; ok {
-		s.mu.Unlock()
-		select {
-		case <-f.done:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-		if f.err != nil {
-			return nil, f.err
-		}
-		out := *f.set
-		out.Cached = true
-		return &out, nil
+	if made {
+		return v.(*AugmentedSet), nil
 	}
-	f := &augmentFlight{done: make(chan struct{})}
-	s.flights[set.Key] = f
-	s.mu.Unlock()
-	defer func() {
-		close(f.done)
-		s.mu.Lock()
-		delete(s.flights, set.Key)
-		s.mu.Unlock()
-	}()
-	f.set, f.err = s.makeOrRead(ctx, in, set)
-	return f.set, f.err
+	out := *v.(*AugmentedSet)
+	out.Cached = true
+	return &out, nil
 }
 
 func (s *AugmentStage) makeOrRead(ctx context.Context, in *augmentInput, set *AugmentedSet) (*AugmentedSet, error) {
@@ -166,9 +153,9 @@ func (s *AugmentStage) makeOrRead(ctx context.Context, in *augmentInput, set *Au
 		return nil, fmt.Errorf("augment %s on %s: %w", set.Spec.Label(), set.Dataset, err)
 	}
 	set.Report = augment.Summarize(set.Labelled, set.Samples, set.Spec.K)
-	if in.file != nil {
-		c := in.file.Coverage(set.Labelled, set.Spec.K)
-		set.Coverage = &c
+	if c, ok := a.(augment.Coverer); ok {
+		cov := c.Coverage(set.Labelled, set.Spec.K)
+		set.Coverage = &cov
 	}
 	if err := writeSetInfo(filepath.Join(s.Dir, set.Key+".json"), set); err != nil {
 		return nil, err
@@ -236,10 +223,9 @@ func readCoverage(path string) *augment.ParaphraseCoverage {
 // augmentKey hashes everything the augmented samples depend on.
 func augmentKey(spec pipeline.AugmentSpec, ds *data.Dataset, labelled []augment.Sample, seed uint64, extra map[string]string) string {
 	spec.Epochs = 0 // training length does not change the samples
-	if spec.Method == "paraphrase_file" {
-		// The file resolved for this dataset counts (extra), not how it was named.
-		spec.File, spec.Files = "", nil
-	}
+	// The resources the settings name count by content (extra), not by
+	// how they were named.
+	spec.Settings = augment.CacheSettings(spec.Settings)
 	settings, _ := json.Marshal(spec)
 	h := sha256.New()
 	for _, s := range labelled {
@@ -258,75 +244,23 @@ func augmentKey(spec pipeline.AugmentSpec, ds *data.Dataset, labelled []augment.
 	return hex.EncodeToString(sum[:16])
 }
 
-// resources resolves the files an augmenter reads and fingerprints them for
-// the cache key (cheaply: a cache hit opens no WordNet and no model).
-func (in *augmentInput) resources() (map[string]string, error) {
-	extra := map[string]string{}
-	switch in.spec.Method {
-	case "synonym", "eda":
-		dir := augment.ResolveWordNetDir(in.spec.WordNet)
-		st, err := os.Stat(filepath.Join(dir, "data.noun"))
-		if err != nil {
-			// Opening reports the missing files and how to install them.
-			_, err := augment.OpenWordNet(dir)
-			return nil, err
-		}
-		extra["wordnet"] = fmt.Sprintf("data.noun=%d", st.Size())
-	case "typo":
-		extra["tables"] = augment.TablesVersion
-	case "paraphrase_file":
-		rel := in.spec.Files[in.ds.Name]
-		if rel == "" {
-			rel = in.spec.File
-		}
-		if rel == "" {
-			rel = augment.DefaultParaphraseFile(in.ds.Name)
-		}
-		if rel == "" {
-			return nil, fmt.Errorf("no paraphrase file is known for dataset %q: give the augment entry `file:` or `files: {%s: FILE}`", in.ds.Name, in.ds.Name)
-		}
-		in.para = rel
-		if !filepath.IsAbs(rel) {
-			if in.dataDir == "" || in.dataDir == data.Embedded {
-				return nil, fmt.Errorf("paraphrase file %s is relative to data_dir, which is %q: set data_dir (or --data-dir) to the folder holding augment/", rel, in.dataDir)
-			}
-			in.para = filepath.Join(in.dataDir, rel)
-		}
-		b, err := os.ReadFile(in.para)
-		if err != nil {
-			return nil, fmt.Errorf("paraphrase file: %w", err)
-		}
-		sum := sha256.Sum256(b)
-		extra["file"] = hex.EncodeToString(sum[:])
-		extra["file_name"] = filepath.Base(in.para) // presets (label map, join) go by the name
-		h := sha256.New()
-		for _, i := range in.part.Test {
-			in.exclude = append(in.exclude, in.ds.Texts[i])
-			fmt.Fprintf(h, "%s\x00", in.ds.Texts[i])
-		}
-		extra["exclude"] = hex.EncodeToString(h.Sum(nil))
-	}
-	return extra, nil
-}
-
-// CheckAugment checks, before any run, what the augment entries of e need:
-// WordNet for synonym and eda, and for paraphrase_file a readable file for
-// every dataset. Load does not call it; `deni run` may, to fail early.
+// CheckAugment checks, before any run, what the augment entries of e need
+// on every dataset (augment.Resources): WordNet for synonym and eda, and a
+// readable paraphrase file for paraphrase_file. Load does not call it;
+// `deni run` may, to fail early.
 func CheckAugment(e *pipeline.Experiment) error {
+	dataDir := e.DataDir
+	if dataDir == data.Embedded {
+		dataDir = ""
+	}
 	for _, a := range e.Augment {
-		switch a.Method {
-		case "synonym", "eda":
-			dir := augment.ResolveWordNetDir(a.WordNet)
-			if _, err := os.Stat(filepath.Join(dir, "data.noun")); err != nil {
-				_, err := augment.OpenWordNet(dir)
-				return fmt.Errorf("augment %s: %w", a.Label(), err)
-			}
-		case "paraphrase_file":
-			for _, d := range e.Datasets {
-				in := &augmentInput{spec: a, ds: &data.Dataset{Name: d.Name}, part: &data.Partition{}, dataDir: e.DataDir}
-				if _, err := in.resources(); err != nil {
-					return fmt.Errorf("augment %s on %s: %w", a.Label(), d.Name, err)
-				}
+		if !a.Augments() {
+			continue
+		}
+		for _, d := range e.Datasets {
+			env := augment.Env{Dataset: d.Name, DataDir: dataDir}
+			if _, err := augment.Resources(a.Method, a.Settings, env); err != nil {
+				return fmt.Errorf("augment %s on %s: %w", a.Label(), d.Name, err)
 			}
 		}
 	}
@@ -334,48 +268,9 @@ func CheckAugment(e *pipeline.Experiment) error {
 }
 
 // buildAugmenter makes the augmenter of an entry.
-func buildAugmenter(_ context.Context, in *augmentInput) (augment.Augmenter, error) {
-	sp := in.spec
-	switch sp.Method {
-	case "synonym", "eda":
-		wn, err := augment.OpenWordNet(sp.WordNet)
-		if err != nil {
-			return nil, err
-		}
-		if sp.Method == "synonym" {
-			return augment.NewSynonym(wn, sp.Rate), nil
-		}
-		return augment.NewEDA(wn, sp.AlphaSR, sp.AlphaRI, sp.AlphaRS, sp.PRD), nil
-	case "typo":
-		t, err := augment.NewTypo(sp.Rate, sp.Ops)
-		if err != nil {
-			return nil, err
-		}
-		t.MinWords = sp.MinWords
-		return t, nil
-	case "paraphrase_file":
-		f, err := augment.OpenParaphraseFile(in.para, augment.ParaphraseOptions{Join: sp.Join, Match: sp.Match,
-			Labels: sp.Labels, Classes: in.ds.Classes, Exclude: in.exclude})
-		if err != nil {
-			return nil, err
-		}
-		in.file = f
-		return f, nil
-	case "llm":
-		key := ""
-		if sp.APIKeyEnv != "" {
-			if key = os.Getenv(sp.APIKeyEnv); key == "" {
-				return nil, fmt.Errorf("environment variable %s (api_key_env) is not set: export the API key in it", sp.APIKeyEnv)
-			}
-		}
-		return &augment.LLM{Endpoint: sp.Endpoint, Model: sp.Model, Prompt: sp.Prompt, N: sp.N, Temperature: sp.Temperature,
-			Concurrency: sp.Concurrency, Retries: sp.Retries, Backoff: seconds(sp.Backoff), Timeout: seconds(sp.Timeout),
-			RateLimit: sp.RateLimit, APIKey: key, CacheDir: in.cacheDir, Offline: sp.Offline}, nil
-	}
-	return nil, fmt.Errorf("augmentation method %q is not available (available: %v)", sp.Method, pipeline.KnownAugment)
+func buildAugmenter(ctx context.Context, in *augmentInput) (augment.Augmenter, error) {
+	return augment.New(ctx, in.spec.Method, in.spec.Settings, in.env)
 }
-
-func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
 // AugmentExample is one augmented sample beside its source, for display.
 type AugmentExample struct {
@@ -414,7 +309,7 @@ func AugmentRunZero(ctx context.Context, e *pipeline.Experiment, dir string, exa
 	for _, d := range e.Datasets {
 		var ds *data.Dataset
 		for _, a := range e.Augment {
-			if a.Method == "none" {
+			if !a.Augments() {
 				continue
 			}
 			var run *pipeline.Run

@@ -106,7 +106,7 @@ func embeddedTREC(t *testing.T) (*data.Dataset, *data.Partition, *data.Partition
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, _ := pipeline.Parse("x.yaml", []byte("name: x\ndatasets: [trec]\nstrategies: [default]\nruns: 2\n"))
+	e, _ := pipeline.Parse("x.yaml", []byte("name: x\ndatasets: [trec]\nstrategies: [default]\nruns: 2\n"), Registries())
 	runs := Plan(e)
 	p0, err := data.Prepare(ds, seedSet(runs[0].Seeds), 60)
 	if err != nil {
@@ -124,7 +124,7 @@ func TestAugmentStageCachesByContent(t *testing.T) {
 	var calls atomic.Int64
 	st := NewAugmentStage(t.TempDir(), data.Embedded)
 	st.build = func(context.Context, *augmentInput) (augment.Augmenter, error) { return countingAug{&calls}, nil }
-	spec := pipeline.AugmentSpec{Method: "typo", K: 2, Epochs: 12, Rate: 0.1}
+	spec := pipeline.AugmentSpec{Method: "typo", K: 2, Epochs: 12, Settings: &augment.TypoSettings{Rate: 0.1}}
 	ctx := context.Background()
 
 	a, err := st.Augment(ctx, spec, ds, part, 7)
@@ -149,9 +149,13 @@ func TestAugmentStageCachesByContent(t *testing.T) {
 	}
 	// Each input of the key makes a new set.
 	for name, f := range map[string]func() (*AugmentedSet, error){
-		"seed":     func() (*AugmentedSet, error) { return st.Augment(ctx, spec, ds, part, 8) },
-		"k":        func() (*AugmentedSet, error) { s := spec; s.K = 1; return st.Augment(ctx, s, ds, part, 7) },
-		"rate":     func() (*AugmentedSet, error) { s := spec; s.Rate = 0.2; return st.Augment(ctx, s, ds, part, 7) },
+		"seed": func() (*AugmentedSet, error) { return st.Augment(ctx, spec, ds, part, 8) },
+		"k":    func() (*AugmentedSet, error) { s := spec; s.K = 1; return st.Augment(ctx, s, ds, part, 7) },
+		"rate": func() (*AugmentedSet, error) {
+			s := spec
+			s.Settings = &augment.TypoSettings{Rate: 0.2}
+			return st.Augment(ctx, s, ds, part, 7)
+		},
 		"labelled": func() (*AugmentedSet, error) { return st.Augment(ctx, spec, ds, bigger, 7) },
 	} {
 		before := calls.Load()
@@ -176,9 +180,9 @@ func TestAugmentStageCachesByContent(t *testing.T) {
 // The real augmenters through the stage: deterministic, typo and EDA.
 func TestAugmentStageRealMethodsAreDeterministic(t *testing.T) {
 	ds, part, _ := embeddedTREC(t)
-	specs := []pipeline.AugmentSpec{{Method: "typo", K: 2, Epochs: 12, Rate: 0.2}}
+	specs := []pipeline.AugmentSpec{{Method: "typo", K: 2, Epochs: 12, Settings: &augment.TypoSettings{Rate: 0.2}}}
 	if _, err := augment.OpenWordNet(""); err == nil {
-		specs = append(specs, pipeline.AugmentSpec{Method: "eda", K: 1, Epochs: 12, AlphaSR: 0.1, AlphaRI: 0.1, AlphaRS: 0.1, PRD: 0.1})
+		specs = append(specs, pipeline.AugmentSpec{Method: "eda", K: 1, Epochs: 12, Settings: &augment.EDASettings{AlphaSR: 0.1, AlphaRI: 0.1, AlphaRS: 0.1, PRD: 0.1}})
 	}
 	for _, spec := range specs {
 		a, err := NewAugmentStage(t.TempDir(), data.Embedded).Augment(context.Background(), spec, ds, part, 3)
@@ -204,27 +208,27 @@ func TestAugmentStageErrors(t *testing.T) {
 	ds, part, _ := embeddedTREC(t)
 	st := NewAugmentStage(t.TempDir(), data.Embedded)
 	ctx := context.Background()
-	_, err := st.Augment(ctx, pipeline.AugmentSpec{Method: "paraphrase_file", K: 1}, ds, part, 1)
+	_, err := st.Augment(ctx, pipeline.AugmentSpec{Method: "paraphrase_file", K: 1, Settings: &augment.ParaphraseSettings{}}, ds, part, 1)
 	if err == nil || !strings.Contains(err.Error(), "no paraphrase file is known for dataset \"trec\"") {
 		t.Errorf("trec without a file: %v", err)
 	}
-	_, err = st.Augment(ctx, pipeline.AugmentSpec{Method: "paraphrase_file", K: 1, File: "augment/x.csv"}, ds, part, 1)
+	_, err = st.Augment(ctx, pipeline.AugmentSpec{Method: "paraphrase_file", K: 1, Settings: &augment.ParaphraseSettings{File: "augment/x.csv"}}, ds, part, 1)
 	if err == nil || !strings.Contains(err.Error(), "data_dir") {
 		t.Errorf("relative file with embedded data: %v", err)
 	}
-	_, err = st.Augment(ctx, pipeline.AugmentSpec{Method: "eda", K: 1, AlphaSR: 0.1, WordNet: t.TempDir()}, ds, part, 1)
+	_, err = st.Augment(ctx, pipeline.AugmentSpec{Method: "eda", K: 1, Settings: &augment.EDASettings{AlphaSR: 0.1, WordNet: t.TempDir()}}, ds, part, 1)
 	if err == nil || !strings.Contains(err.Error(), "apt-get install wordnet-base") {
 		t.Errorf("missing WordNet: %v", err)
 	}
 	t.Setenv("DENI_TEST_UNSET_KEY", "")
-	_, err = st.Augment(ctx, pipeline.AugmentSpec{Method: "llm", K: 1, Model: "m", Endpoint: "http://127.0.0.1:1",
-		APIKeyEnv: "DENI_TEST_UNSET_KEY", Concurrency: 1, Timeout: 1, Backoff: 0.01}, ds, part, 1)
+	_, err = st.Augment(ctx, pipeline.AugmentSpec{Method: "llm", K: 1, Settings: &augment.LLMSettings{Model: "m", Endpoint: "http://127.0.0.1:1",
+		APIKeyEnv: "DENI_TEST_UNSET_KEY", Concurrency: 1, Timeout: 1, Backoff: 0.01}}, ds, part, 1)
 	if err == nil || !strings.Contains(err.Error(), "DENI_TEST_UNSET_KEY") {
 		t.Errorf("unset API key: %v", err)
 	}
 	// An unreachable endpoint fails after its retries and caches nothing.
-	_, err = st.Augment(ctx, pipeline.AugmentSpec{Method: "llm", K: 1, Model: "m", Endpoint: "http://127.0.0.1:1",
-		Concurrency: 1, Retries: 1, Timeout: 1, Backoff: 0.01}, ds, part, 1)
+	_, err = st.Augment(ctx, pipeline.AugmentSpec{Method: "llm", K: 1, Settings: &augment.LLMSettings{Model: "m", Endpoint: "http://127.0.0.1:1",
+		Concurrency: 1, Retries: 1, Timeout: 1, Backoff: 0.01}}, ds, part, 1)
 	if err == nil || !strings.Contains(err.Error(), "after 2 attempts") {
 		t.Errorf("unreachable endpoint: %v", err)
 	}
@@ -235,18 +239,18 @@ func TestAugmentStageErrors(t *testing.T) {
 
 func TestCheckAugment(t *testing.T) {
 	e, err := pipeline.Parse("c.yaml", []byte("name: c\ndatasets: [trec]\nstrategies: [default]\n"+
-		"augment: [{method: eda, wordnet: /nonexistent/wordnet}]\n"))
+		"augment: [{method: eda, wordnet: /nonexistent/wordnet}]\n"), Registries())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := CheckAugment(e); err == nil || !strings.Contains(err.Error(), "apt-get install wordnet-base") {
 		t.Errorf("missing WordNet: %v", err)
 	}
-	e.Augment = []pipeline.AugmentSpec{{Method: "paraphrase_file", K: 1}}
+	e.Augment = []pipeline.AugmentSpec{{Method: "paraphrase_file", K: 1, Settings: &augment.ParaphraseSettings{}}}
 	if err := CheckAugment(e); err == nil || !strings.Contains(err.Error(), "no paraphrase file is known") {
 		t.Errorf("trec paraphrases: %v", err)
 	}
-	e.Augment = []pipeline.AugmentSpec{{Method: "typo", K: 1, Rate: 0.1}}
+	e.Augment = []pipeline.AugmentSpec{{Method: "typo", K: 1, Settings: &augment.TypoSettings{Rate: 0.1}}}
 	if err := CheckAugment(e); err != nil {
 		t.Error(err)
 	}
@@ -263,13 +267,13 @@ func TestAugmentStageParaphraseFileOnSNIPS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, _ := pipeline.Parse("x.yaml", []byte("name: x\ndatasets: [snips]\nstrategies: [default]\nruns: 1\n"))
+	e, _ := pipeline.Parse("x.yaml", []byte("name: x\ndatasets: [snips]\nstrategies: [default]\nruns: 1\n"), Registries())
 	part, err := data.Prepare(ds, seedSet(Plan(e)[0].Seeds), 70)
 	if err != nil {
 		t.Fatal(err)
 	}
 	st := NewAugmentStage(t.TempDir(), dir)
-	set, err := st.Augment(context.Background(), pipeline.AugmentSpec{Method: "paraphrase_file", K: 2}, ds, part, 5)
+	set, err := st.Augment(context.Background(), pipeline.AugmentSpec{Method: "paraphrase_file", K: 2, Settings: &augment.ParaphraseSettings{}}, ds, part, 5)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,7 +282,7 @@ func TestAugmentStageParaphraseFileOnSNIPS(t *testing.T) {
 	}
 	// The default file named explicitly is the same set.
 	again, err := st.Augment(context.Background(), pipeline.AugmentSpec{Method: "paraphrase_file", K: 2,
-		Files: map[string]string{"snips": "augment/snips_gpt_para.csv"}}, ds, part, 5)
+		Settings: &augment.ParaphraseSettings{Files: map[string]string{"snips": "augment/snips_gpt_para.csv"}}}, ds, part, 5)
 	if err != nil || !again.Cached || again.Key != set.Key || again.Coverage == nil {
 		t.Fatalf("the default file named explicitly: %v (cached %v)", err, again != nil && again.Cached)
 	}

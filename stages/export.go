@@ -89,7 +89,7 @@ func (d *RunData) Info(version string) ExportInfo {
 	in.Seeds.Root, in.Seeds.DataSplit, in.Seeds.LabelChoice, in.Seeds.Augmentation =
 		r.Seeds.Root, r.Seeds.DataSplit, r.Seeds.LabelChoice, r.Seeds.Augmentation
 	in.Augment.Label, in.Augment.Method = r.Augment.Label(), r.Augment.Method
-	if r.Augment.Method != "none" {
+	if r.Augment.Augments() {
 		in.Augment.K = r.Augment.K
 	}
 	in.LabelledRequested, in.PerClass = r.Train.Labelled, d.Partition.Labelled.PerClass

@@ -53,7 +53,7 @@ func TestExperimentIDs(t *testing.T) {
 		if filepath.Base(f) == "pretrain.yaml" { // a pre-training config, not an experiment
 			continue
 		}
-		e, err := pipeline.LoadFile(f)
+		e, err := pipeline.LoadFile(f, Registries())
 		if err != nil {
 			t.Fatal(err)
 		}

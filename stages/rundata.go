@@ -77,7 +77,7 @@ func PrepareRun(ctx context.Context, ds *data.Dataset, r pipeline.Run, aug *Augm
 		return out
 	}
 	rd := &RunData{Run: r, Dataset: ds, Partition: part, Train: rows(part.Labelled.Indices), Test: rows(part.Test)}
-	if r.Augment.Method != "none" { // training data = labelled ∪ augmented; the test set is never augmented
+	if r.Augment.Augments() { // training data = labelled ∪ augmented; the test set is never augmented
 		set, err := aug.Augment(ctx, r.Augment, ds, part, r.Seeds.Augmentation)
 		if err != nil {
 			return nil, err

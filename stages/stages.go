@@ -8,10 +8,11 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/deni-project/deni/augment"
 	"github.com/deni-project/deni/data"
 	"github.com/deni-project/deni/pipeline"
 	"github.com/deni-project/deni/train/models"
-	"github.com/deni-project/deni/train/schedule"
+	"github.com/deni-project/deni/train/optim"
 )
 
 // Models answers the plan's questions about models (pipeline.Models) from
@@ -25,15 +26,27 @@ func (Models) FilesID(model string) string { return models.WeightsID(model) }
 // DefaultLR is models.DefaultLR.
 func (Models) DefaultLR(model, tuning string) float64 { return models.DefaultLR(model, tuning) }
 
+// Registries are the registries of this build that the experiment spec
+// resolves method names with: the augmentation methods (augment), the
+// tuning methods (train/peft through train/models), the models
+// (train/models), the optimizers and the learning-rate schedules
+// (train/optim). Each package fills its own; the spec asks them instead of
+// keeping lists of its own.
+func Registries() pipeline.Registries {
+	return pipeline.Registries{Augmenters: augment.Methods, Tunings: models.Tunings, Models: models.Catalog,
+		Optimizers: optim.Optimizers, Schedules: optim.Schedules}
+}
+
 // Plan expands e into its runs with this build's models: the run IDs that
 // `deni plan`, `deni run` and `deni work` use.
 func Plan(e *pipeline.Experiment) []pipeline.Run { return pipeline.Plan(e, Models{}) }
 
 // Load reads an experiment file and validates it against what this build
-// knows (datasets, models, custom dataset declarations). dataDir, when not
-// empty, overrides the file's data_dir (the --data-dir flag).
+// knows (Registries, datasets, custom dataset declarations, what each model
+// can run). dataDir, when not empty, overrides the file's data_dir (the
+// --data-dir flag).
 func Load(path, dataDir string) (*pipeline.Experiment, error) {
-	e, err := pipeline.LoadFile(path)
+	e, err := pipeline.LoadFile(path, Registries())
 	if err != nil {
 		return nil, err
 	}
@@ -49,20 +62,19 @@ func Load(path, dataDir string) (*pipeline.Experiment, error) {
 		}
 	}
 	for _, m := range e.Models {
-		if !models.Known(m) {
-			return nil, fmt.Errorf("%s: unknown model %q (known: %v)", path, m, models.Names)
-		}
-		if m != models.GloveMean {
+		if models.HasEncoder(m) {
 			continue
 		}
-		// The baseline has no pooler to perturb nor a dropout to mix out.
+		// A model without an encoder (glove-mean, a linear classifier on
+		// fixed features) has no pooler to perturb, no dropout to mix out
+		// and no layers to adapt.
 		for _, st := range e.Strategies {
-			if st.Name == schedule.InputNoise || st.Name == schedule.Mixout {
-				return nil, fmt.Errorf("%s: strategy %s needs an encoder; %s is a linear classifier on fixed features", path, st.Name, m)
+			if st.NeedsEncoder() {
+				return nil, fmt.Errorf("%s: strategy %s needs an encoder; %s has none", path, st.Name, m)
 			}
 		}
 		for _, tn := range e.Tuning {
-			if tn != "full" {
+			if t, err := models.Tunings.Lookup(tn); err == nil && t.Adapts {
 				return nil, fmt.Errorf("%s: tuning %s needs an encoder; %s has no layers to adapt", path, tn, m)
 			}
 		}

@@ -143,13 +143,17 @@ func (t *Trainer) Run(ctx context.Context, r pipeline.Run) (*pipeline.Result, er
 	if err != nil {
 		return nil, err
 	}
-	if tr.Optimizer != "adamw" || tr.WeightDecay != 0 {
+	if tr.WeightDecay != 0 { // 0 keeps the optimizer's default (AdamW's 0.01; 0 for the others)
 		ocfg.WeightDecay = tr.WeightDecay
+	}
+	tuning, err := models.Tunings.Lookup(r.Tuning)
+	if err != nil {
+		return nil, err
 	}
 	noiseLayer := r.Strategy.NoiseLayer
 	if noiseLayer == "auto" {
 		noiseLayer = "head" // full fine-tuning; PEFT methods perturb every trainable parameter
-		if r.Tuning != "full" {
+		if tuning.Adapts {
 			noiseLayer = "trainable"
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -92,11 +93,6 @@ type exitCoder interface{ ExitCode() int }
 
 // oneLine keeps the CLI's error to one line: the first line of the message.
 func oneLine(err error) string {
-	s := err.Error()
-	for i, r := range s {
-		if r == '\n' {
-			return s[:i]
-		}
-	}
-	return s
+	first, _, _ := strings.Cut(err.Error(), "\n")
+	return first
 }

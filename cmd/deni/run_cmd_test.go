@@ -43,7 +43,7 @@ func writeSpec(t *testing.T) (dir, spec string) {
 func TestPlanShowsStatus(t *testing.T) {
 	dir, spec := writeSpec(t)
 	out := filepath.Join(dir, "results")
-	e, err := pipeline.LoadFile(spec)
+	e, err := pipeline.LoadFile(spec, stages.Registries())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,9 +21,12 @@
 //   - train/strategy sees models only through its Model interface: it
 //     imports no layer, model, tokenizer or checkpoint package (train/models
 //     adapts nn to strategy.Model, driver style);
-//   - pipeline imports, of the module, internal/..., train/schedule (strategy
-//     parameters) and augment (the augmenters' setting values it validates),
-//     and depends on no tensor, dataset, analysis or DuckDB package;
+//   - pipeline imports, of the module, internal/... and train/schedule
+//     (strategy parameters), and depends on no tensor, dataset, augment,
+//     analysis or DuckDB package: it resolves the names of augmenters,
+//     tuning methods, models, optimizers and schedules through the
+//     registries those packages fill, which it is handed
+//     (pipeline.Registries);
 //   - train/schedule is plain data: only internal/...;
 //   - only cmd/... imports stages.
 //
@@ -124,13 +127,10 @@ func Unmatched(module string, pkgs []Package, rules []Rule) []string {
 	var out []string
 	for _, r := range rules {
 		for _, pat := range r.From {
-			found := false
-			for _, p := range pkgs {
-				if from, ok := rel(module, p.Path); ok && Match(pat, from, true) {
-					found = true
-					break
-				}
-			}
+			found := slices.ContainsFunc(pkgs, func(p Package) bool {
+				from, ok := rel(module, p.Path)
+				return ok && Match(pat, from, true)
+			})
 			if !found {
 				out = append(out, r.Name+": "+pat)
 			}
@@ -162,12 +162,7 @@ func Match(pattern, path string, inModule bool) bool {
 }
 
 func matchAny(patterns []string, path string, inModule bool) bool {
-	for _, p := range patterns {
-		if Match(p, path, inModule) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(patterns, func(p string) bool { return Match(p, path, inModule) })
 }
 
 // rel strips the module prefix: "github.com/x/y/train/nn" → "train/nn";

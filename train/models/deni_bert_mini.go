@@ -24,7 +24,7 @@ func init() {
 	if err != nil {
 		panic(err)
 	}
-	RegisterEmbedded(DeniBertMini, sub)
+	registerEmbedded(DeniBertMini, sub, DeniBertMiniLRs)
 }
 
 // DeniBertMiniLRs are deni-bert-mini's default learning rates per tuning

@@ -38,7 +38,7 @@ func mapFolder(t *testing.T, dir string) fstest.MapFS {
 }
 
 // registerTest registers an embedded folder for one test and forgets it
-// (registry, Names, folder cache) afterwards, so that -count=N works.
+// (embedded folders, Names, folder cache) afterwards, so that -count=N works.
 func registerTest(t *testing.T, name string, fsys fs.FS) {
 	t.Helper()
 	RegisterEmbedded(name, fsys)
@@ -222,7 +222,7 @@ func TestDeniBertMiniEmbedded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tuning := range Tunings {
+	for _, tuning := range Tunings.Names() {
 		if lr := fac.LR(tuning); lr != DeniBertMiniLRs[tuning] || lr == 0 {
 			t.Errorf("%s: lr %g, want the measured %g", tuning, lr, DeniBertMiniLRs[tuning])
 		}

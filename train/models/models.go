@@ -17,6 +17,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/deni-project/deni/internal/registry"
 	"github.com/deni-project/deni/train/nn"
 	"github.com/deni-project/deni/train/strategy"
 	"github.com/deni-project/deni/train/text"
@@ -32,16 +33,71 @@ const GloveMini = "glove-mini"
 // GloVe vectors of a text's words, then a linear classifier.
 const GloveMean = "glove-mean"
 
-// Names lists the models this build can construct.
-var Names = []string{GloveMini, GloveMean}
+// Kind is a model that is part of the code, as it registers itself
+// (Kinds): both are built on the GloVe vectors of the dataset's words (New);
+// the kind says what sits on top and its default learning rates. Such
+// models take no settings in the experiment file: the name alone enters
+// run IDs.
+type Kind struct {
+	// Encoder reports whether the model has encoder layers: tuning methods
+	// that adapt an encoder need them, and so do the strategies that act
+	// on one (input noise, mixout).
+	Encoder bool
+	// LRs are the default learning rates per tuning method, LR the one of
+	// methods without an entry.
+	LRs map[string]float64
+	LR  float64
+	// build makes a fresh model of factory f, drawing from init.
+	build func(f *Factory, init *rand.Rand) (strategy.Model, error)
+}
+
+// Kinds is the registry of the models that are part of the code. Model
+// folders (Hugging Face BERT, RoBERTa, ALBERT) are the other kind of
+// model: compiled in (RegisterEmbedded) or on disk (IsFolder).
+var Kinds = func() *registry.Registry[Kind] {
+	r := registry.New[Kind]("model")
+	r.Register(GloveMini, Kind{Encoder: true, LRs: GloveMiniLRs, LR: codeModelLR, build: newGloveBERT})
+	r.Register(GloveMean, Kind{LR: gloveMeanLR,
+		build: func(f *Factory, init *rand.Rand) (strategy.Model, error) { return newMean(f, init), nil }})
+	return r
+}()
+
+// Names lists the models this build can construct by name: the code
+// models (Kinds), then the embedded model folders (RegisterEmbedded).
+var Names = Kinds.Names()
 
 // Known reports whether name is a model of this build (embedded folders
 // included) or a Hugging Face model folder (a directory with config.json;
 // see IsFolder).
 func Known(name string) bool { return slices.Contains(Names, name) || IsFolder(name) }
 
+// HasEncoder reports whether model name has encoder layers: a model
+// folder, or a code model whose Kind says so; false for an unknown name.
+func HasEncoder(name string) bool {
+	if _, ok := folderFS(name); ok {
+		return true
+	}
+	k, err := Kinds.Lookup(name)
+	return err == nil && k.Encoder
+}
+
+// Catalog is the models of this build as the experiment spec asks for
+// them (pipeline.Registries): Known and Names.
+var Catalog catalog
+
+type catalog struct{}
+
+func (catalog) Known(name string) bool { return Known(name) }
+func (catalog) Names() []string        { return slices.Clone(Names) }
+
+// embeddedFolder is a model folder compiled into the binary.
+type embeddedFolder struct {
+	fsys fs.FS
+	lrs  map[string]float64 // default learning rates per tuning method; nil: the paper's (PaperLRs)
+}
+
 // embedded holds the model folders compiled into the binary, by name.
-var embedded = map[string]fs.FS{}
+var embedded = map[string]embeddedFolder{}
 
 // RegisterEmbedded makes name a model whose Hugging Face folder
 // (config.json, model.safetensors, tokenizer files) is the root of fsys,
@@ -49,19 +105,23 @@ var embedded = map[string]fs.FS{}
 // treat name as a model folder on disk; its files are read on first use
 // (OpenFolderFS). Call it from an init function; it panics on an empty or
 // already known name, as a programming error.
-func RegisterEmbedded(name string, fsys fs.FS) {
+func RegisterEmbedded(name string, fsys fs.FS) { registerEmbedded(name, fsys, nil) }
+
+// registerEmbedded is RegisterEmbedded with the folder's own default
+// learning rates per tuning method (nil: the paper's for its family).
+func registerEmbedded(name string, fsys fs.FS, lrs map[string]float64) {
 	if name == "" || fsys == nil || slices.Contains(Names, name) {
 		panic(fmt.Sprintf("models: RegisterEmbedded(%q): empty name, nil fs.FS or name already known", name))
 	}
-	embedded[name] = fsys
+	embedded[name] = embeddedFolder{fsys: fsys, lrs: lrs}
 	Names = append(Names, name)
 }
 
 // folderFS is the files of the model folder called name: an embedded
 // folder, else a directory on disk with config.json; false for neither.
 func folderFS(name string) (fs.FS, bool) {
-	if fsys, ok := embedded[name]; ok {
-		return fsys, true
+	if e, ok := embedded[name]; ok {
+		return e.fsys, true
 	}
 	if IsFolder(name) {
 		return os.DirFS(name), true
@@ -72,8 +132,8 @@ func folderFS(name string) (fs.FS, bool) {
 // OpenModelFolder opens the model folder called name: an embedded folder
 // (RegisterEmbedded) or else a directory on disk.
 func OpenModelFolder(name string) (*Folder, error) {
-	if fsys, ok := embedded[name]; ok {
-		return OpenFolderFS(fsys, name)
+	if e, ok := embedded[name]; ok {
+		return OpenFolderFS(e.fsys, name)
 	}
 	return OpenFolder(name)
 }
@@ -131,6 +191,7 @@ type Factory struct {
 	table   []float32 // pre-trained rows of the word embeddings
 	missing map[int32]bool
 	folder  *Folder // a Hugging Face model folder (then Vocab is nil)
+	kind    *Kind   // a code model (Kinds); nil for a folder
 }
 
 // New builds a factory for model name, with a vocabulary built from the
@@ -164,7 +225,8 @@ func New(name string, texts []string, o Options) (*Factory, error) {
 		f.GloVeWords = len(added)
 		return f, nil
 	}
-	if !Known(name) {
+	kind, err := Kinds.Lookup(name)
+	if err != nil {
 		return nil, fmt.Errorf("unknown model %q (known: %v, or a folder with config.json)", name, Names)
 	}
 	vecs, err := o.vectors()
@@ -179,7 +241,7 @@ func New(name string, texts []string, o Options) (*Factory, error) {
 	vocab := text.BuildVocab(texts, text.VocabOptions{Known: vecs.Has, KeepUnknown: 2})
 	table, missing := vecs.Table(vocab)
 	f := &Factory{
-		Name: name, Vocab: vocab, DefaultLR: codeModelLR, table: table, missing: map[int32]bool{},
+		Name: name, Vocab: vocab, DefaultLR: kind.LR, kind: &kind, table: table, missing: map[int32]bool{},
 		Config: nn.Config{
 			VocabSize: vocab.Len(), HiddenSize: 100, NumHiddenLayers: 2, NumAttentionHeads: 4,
 			IntermediateSize: 400, HiddenAct: "gelu_new", HiddenDropoutProb: 0.1, AttentionProbsDropoutProb: 0.1,
@@ -190,9 +252,6 @@ func New(name string, texts []string, o Options) (*Factory, error) {
 	}
 	for _, id := range missing {
 		f.missing[id] = true
-	}
-	if name == GloveMean {
-		f.DefaultLR = gloveMeanLR
 	}
 	known, total := 0, 0
 	var toks []string
@@ -229,9 +288,12 @@ func (f *Factory) NewModel(init *rand.Rand) (strategy.Model, error) {
 	if f.folder != nil {
 		return f.newFolderModel(init)
 	}
-	if f.Name == GloveMean {
-		return newMean(f, init), nil
-	}
+	return f.kind.build(f, init)
+}
+
+// newGloveBERT is glove-mini's model: the encoder with random weights from
+// init, then the GloVe rows copied over its word embeddings.
+func newGloveBERT(f *Factory, init *rand.Rand) (strategy.Model, error) {
 	m, err := nn.NewBERT(f.Config, init)
 	if err != nil {
 		return nil, err

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
-	"slices"
 	"sync"
 
 	"github.com/deni-project/deni/train/checkpoint"
@@ -13,9 +12,10 @@ import (
 	"github.com/deni-project/deni/train/strategy"
 )
 
-// Tunings lists the tuning methods of the experiment file's `tuning:` key:
-// full fine-tuning and the parameter-efficient methods of package peft.
-var Tunings = peft.Methods
+// Tunings is the registry of the tuning methods of the experiment file's
+// `tuning:` key: full fine-tuning and the parameter-efficient methods of
+// package peft (peft.Tunings).
+var Tunings = peft.Tunings
 
 // PaperLRs are the reference run script's learning rates per tuning method
 // and model family (section 2.3 of the paper reference), the defaults for
@@ -44,36 +44,34 @@ var GloveMiniLRs = map[string]float64{
 // modules in the paper's configuration (package peft), drawing their
 // initial values from init after c's own parameters.
 func ApplyTuning(c nn.Classifier, method string, init *rand.Rand) (nn.Classifier, error) {
-	if method == peft.Full {
-		return c, nil
-	}
-	if !slices.Contains(Tunings, method) {
-		return nil, fmt.Errorf("unknown tuning method %q (known: %v)", method, Tunings)
-	}
-	m, err := peft.Apply(c, peft.DefaultConfig(method), init)
+	t, err := Tunings.Lookup(method)
 	if err != nil {
 		return nil, err
 	}
-	return m, nil
+	return t.Apply(c, init)
 }
 
 // NewTunedModel builds a fresh model (NewModel) and applies the tuning
 // method to it; the method's parameters are drawn from init after the
 // model's, so a run's backbone and head start the same under every method.
 func (f *Factory) NewTunedModel(tuning string, init *rand.Rand) (strategy.Model, error) {
+	t, err := Tunings.Lookup(tuning)
+	if err != nil {
+		return nil, err
+	}
 	m, err := f.NewModel(init)
-	if err != nil || tuning == peft.Full {
+	if err != nil || !t.Adapts {
 		return m, err
 	}
 	c, ok := Unwrap(m)
 	if !ok {
 		return nil, fmt.Errorf("%s has no encoder to tune with %s: use tuning full", f.Name, tuning)
 	}
-	t, err := ApplyTuning(c, tuning, init)
+	a, err := t.Apply(c, init)
 	if err != nil {
 		return nil, err
 	}
-	return Wrap(t), nil
+	return Wrap(a), nil
 }
 
 // ModelMaker returns the constructor of fresh models for runs with the
@@ -82,15 +80,18 @@ func (f *Factory) ModelMaker(tuning string) strategy.NewModel {
 	return func(init *rand.Rand) (strategy.Model, error) { return f.NewTunedModel(tuning, init) }
 }
 
-// LR is the default learning rate of the tuning method for this model: the
-// paper's for a model folder (by its model_type), GloveMiniLRs for
-// glove-mini, DefaultLR otherwise.
+// LR is the default learning rate of the tuning method for this model: for
+// a model folder its own table (deni-bert-mini: DeniBertMiniLRs) or the
+// paper's (PaperLRs, by its model_type), for a code model its Kind's
+// (GloveMiniLRs for glove-mini); DefaultLR otherwise.
 func (f *Factory) LR(tuning string) float64 {
-	modelType := ""
 	if f.folder != nil {
-		modelType = f.Config.ModelType
+		return folderLR(f.Name, f.Config.ModelType, tuning, f.DefaultLR)
 	}
-	return lrFor(f.Name, f.folder != nil, modelType, tuning, f.DefaultLR)
+	if lr, ok := f.kind.LRs[tuning]; ok {
+		return lr
+	}
+	return f.DefaultLR
 }
 
 // DefaultLR is the learning rate runs of model name with the tuning method
@@ -107,15 +108,11 @@ func DefaultLR(name, tuning string) float64 {
 	if fsys, ok := folderFS(name); ok {
 		if b, err := fs.ReadFile(fsys, checkpoint.ConfigFile); err == nil {
 			if cfg, err := nn.ParseConfig(b, 2, 0); err == nil {
-				lr = lrFor(name, true, cfg.ModelType, tuning, PaperLR)
+				lr = folderLR(name, cfg.ModelType, tuning, PaperLR)
 			}
 		}
-	} else if Known(name) {
-		fallback := codeModelLR
-		if name == GloveMean {
-			fallback = gloveMeanLR
-		}
-		lr = lrFor(name, false, "", tuning, fallback)
+	} else if k, err := Kinds.Lookup(name); err == nil {
+		lr = codeLR(k, tuning)
 	}
 	defaultLRs.Store(key, lr)
 	return lr
@@ -130,25 +127,31 @@ const (
 	gloveMeanLR = 1e-2 // a linear classifier on fixed features takes larger steps
 )
 
-// lrFor is Factory.LR's rule, shared with DefaultLR.
-func lrFor(name string, folder bool, modelType, tuning string, fallback float64) float64 {
-	switch {
-	case name == DeniBertMini:
-		if lr, ok := DeniBertMiniLRs[tuning]; ok {
+// codeLR is the default learning rate of a code model of kind k.
+func codeLR(k Kind, tuning string) float64 {
+	if lr, ok := k.LRs[tuning]; ok {
+		return lr
+	}
+	return k.LR
+}
+
+// folderLR is the default learning rate of model folder name (of
+// model_type modelType) with the tuning method: the folder's own table when
+// it was compiled in with one, else the paper's for its family; fallback
+// for a method without an entry.
+func folderLR(name, modelType, tuning string, fallback float64) float64 {
+	if e, ok := embedded[name]; ok && e.lrs != nil {
+		if lr, ok := e.lrs[tuning]; ok {
 			return lr
 		}
-	case folder:
-		family := modelType
-		if family != "roberta" && family != "albert" {
-			family = "bert"
-		}
-		if lr, ok := PaperLRs[tuning][family]; ok {
-			return lr
-		}
-	case name == GloveMini:
-		if lr, ok := GloveMiniLRs[tuning]; ok {
-			return lr
-		}
+		return fallback
+	}
+	family := modelType
+	if family != "roberta" && family != "albert" {
+		family = "bert"
+	}
+	if lr, ok := PaperLRs[tuning][family]; ok {
+		return lr
 	}
 	return fallback
 }

@@ -27,7 +27,7 @@ func BenchmarkGloveMiniTuning(b *testing.B) {
 	f := tinyFactory(&testing.T{})
 	f.Config.VocabSize = 9000
 	f.table = make([]float32, 9000*100)
-	for _, method := range Tunings {
+	for _, method := range Tunings.Names() {
 		b.Run(method, func(b *testing.B) {
 			m, err := f.NewTunedModel(method, seeds.New(1))
 			if err != nil {
@@ -47,7 +47,7 @@ func BenchmarkDeniBertMiniTuning(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, method := range Tunings {
+	for _, method := range Tunings.Names() {
 		b.Run(method, func(b *testing.B) {
 			m, err := f.NewTunedModel(method, seeds.New(1))
 			if err != nil {
@@ -63,7 +63,7 @@ func BenchmarkDeniBertMiniTuning(b *testing.B) {
 //
 //	OPENBLAS_NUM_THREADS=1 go test -tags openblas -run '^$' -bench BERTBaseTuning -benchtime 3x ./train/models/
 func BenchmarkBERTBaseTuning(b *testing.B) {
-	for _, method := range Tunings {
+	for _, method := range Tunings.Names() {
 		b.Run(method, func(b *testing.B) {
 			c, err := nn.New(nn.BertBaseUncased(2), seeds.New(1))
 			if err != nil {

@@ -151,7 +151,7 @@ func TestTuningOnEveryEncoder(t *testing.T) {
 		facs[mt] = f
 	}
 	for name, f := range facs {
-		for _, method := range Tunings {
+		for _, method := range Tunings.Names() {
 			t.Run(name+"/"+method, func(t *testing.T) {
 				lr := f.LR(method)
 				want := GloveMiniLRs[method]
@@ -229,7 +229,7 @@ func TestTuningOnEveryEncoder(t *testing.T) {
 // the model, gives the factory's learning rate for every tuning method.
 func checkDefaultLR(t *testing.T, f *Factory, name string) {
 	t.Helper()
-	for _, tuning := range Tunings {
+	for _, tuning := range Tunings.Names() {
 		if got, want := DefaultLR(name, tuning), f.LR(tuning); got != want || got == 0 {
 			t.Errorf("%s %s: DefaultLR %g, Factory.LR %g", name, tuning, got, want)
 		}

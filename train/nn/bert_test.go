@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -70,7 +71,7 @@ func TestParamNames(t *testing.T) {
 		"encoder.layer.0.attention.output.LayerNorm.bias": {8},
 	}
 	for _, p := range ps {
-		if s, ok := shape[p.Name]; ok && !equalInts(s, p.Shape) {
+		if s, ok := shape[p.Name]; ok && !slices.Equal(s, p.Shape) {
 			t.Errorf("%s has shape %v, want %v", p.Name, p.Shape, s)
 		}
 	}
@@ -121,18 +122,6 @@ func TestParamNames(t *testing.T) {
 			t.Errorf("%s: head init depends on other parameters", p.Name)
 		}
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestModelGradients checks the gradient of the whole classifier (two

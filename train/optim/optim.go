@@ -27,7 +27,9 @@ package optim
 
 import (
 	"fmt"
+	"slices"
 
+	"github.com/deni-project/deni/internal/registry"
 	"github.com/deni-project/deni/train/tensor"
 )
 
@@ -84,38 +86,64 @@ type Config struct {
 	Nesterov            bool
 }
 
-// Defaults returns torch.optim's default hyperparameters for kind.
-func Defaults(kind Kind) (Config, error) {
-	switch kind {
-	case KindAdam:
-		return Config{Kind: kind, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}, nil
-	case KindAdamW:
-		return Config{Kind: kind, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.01}, nil
-	case KindSGD:
-		return Config{Kind: kind}, nil
-	}
-	return Config{}, fmt.Errorf("unknown optimizer %q (known: adam, adamw, sgd)", kind)
+// OptimizerKind is an optimizer algorithm as it registers itself
+// (Optimizers): torch's default hyperparameters, their validation and the
+// constructor.
+type OptimizerKind struct {
+	Defaults Config // torch.optim's defaults
+	validate func(Config) error
+	new      func(Config, []*tensor.Param) Optimizer
 }
 
-// Validate reports hyperparameters that torch would reject.
-func (c Config) Validate() error {
-	switch c.Kind {
-	case KindAdam, KindAdamW:
+// Optimizers is the registry of optimizer algorithms: the names that
+// train.optimizer (and a strategy's optimizer override) accept.
+var Optimizers = registry.New[OptimizerKind]("optimizer")
+
+func init() {
+	adamBetas := func(c Config) error {
 		if c.Beta1 < 0 || c.Beta1 >= 1 || c.Beta2 < 0 || c.Beta2 >= 1 {
 			return fmt.Errorf("%s: betas (%g, %g) must be in [0, 1)", c.Kind, c.Beta1, c.Beta2)
 		}
 		if c.Eps < 0 {
 			return fmt.Errorf("%s: eps %g must be >= 0", c.Kind, c.Eps)
 		}
-	case KindSGD:
-		if c.Momentum < 0 {
-			return fmt.Errorf("sgd: momentum %g must be >= 0", c.Momentum)
-		}
-		if c.Nesterov && (c.Momentum <= 0 || c.Dampening != 0) {
-			return fmt.Errorf("sgd: nesterov needs momentum > 0 and dampening 0 (got %g, %g)", c.Momentum, c.Dampening)
-		}
-	default:
-		return fmt.Errorf("unknown optimizer %q (known: adam, adamw, sgd)", c.Kind)
+		return nil
+	}
+	adam := func(c Config, p []*tensor.Param) Optimizer { return newAdam(c, p) }
+	Optimizers.Register(string(KindAdam), OptimizerKind{
+		Defaults: Config{Kind: KindAdam, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}, validate: adamBetas, new: adam})
+	Optimizers.Register(string(KindAdamW), OptimizerKind{
+		Defaults: Config{Kind: KindAdamW, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.01}, validate: adamBetas, new: adam})
+	Optimizers.Register(string(KindSGD), OptimizerKind{Defaults: Config{Kind: KindSGD},
+		validate: func(c Config) error {
+			if c.Momentum < 0 {
+				return fmt.Errorf("sgd: momentum %g must be >= 0", c.Momentum)
+			}
+			if c.Nesterov && (c.Momentum <= 0 || c.Dampening != 0) {
+				return fmt.Errorf("sgd: nesterov needs momentum > 0 and dampening 0 (got %g, %g)", c.Momentum, c.Dampening)
+			}
+			return nil
+		},
+		new: func(c Config, p []*tensor.Param) Optimizer { return newSGD(c, p) }})
+}
+
+// Defaults returns torch.optim's default hyperparameters for kind.
+func Defaults(kind Kind) (Config, error) {
+	k, err := Optimizers.Lookup(string(kind))
+	if err != nil {
+		return Config{}, err
+	}
+	return k.Defaults, nil
+}
+
+// Validate reports hyperparameters that torch would reject.
+func (c Config) Validate() error {
+	k, err := Optimizers.Lookup(string(c.Kind))
+	if err != nil {
+		return err
+	}
+	if err := k.validate(c); err != nil {
+		return err
 	}
 	if c.WeightDecay < 0 {
 		return fmt.Errorf("%s: weight decay %g must be >= 0", c.Kind, c.WeightDecay)
@@ -131,12 +159,8 @@ func New(cfg Config, params []*tensor.Param) (Optimizer, error) {
 	if err := checkParams(params); err != nil {
 		return nil, err
 	}
-	switch cfg.Kind {
-	case KindSGD:
-		return newSGD(cfg, params), nil
-	default:
-		return newAdam(cfg, params), nil
-	}
+	k, _ := Optimizers.Lookup(string(cfg.Kind)) // known: Validate passed
+	return k.new(cfg, params), nil
 }
 
 func checkParams(params []*tensor.Param) error {
@@ -161,23 +185,11 @@ func matchParams(a, b []*tensor.Param) error {
 		if a[i].Name != b[i].Name {
 			return fmt.Errorf("parameter %d: optimizer state is for %q, got %q", i, a[i].Name, b[i].Name)
 		}
-		if !sameShape(a[i].Shape, b[i].Shape) || len(a[i].Data) != len(b[i].Data) {
+		if !slices.Equal(a[i].Shape, b[i].Shape) || len(a[i].Data) != len(b[i].Data) {
 			return fmt.Errorf("parameter %q: optimizer state has shape %v, got %v", a[i].Name, a[i].Shape, b[i].Shape)
 		}
 	}
 	return nil
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // cloneSlice copies s, keeping nil as nil (nil means "state not created yet").

@@ -3,7 +3,8 @@ package optim
 import (
 	"fmt"
 	"math"
-	"strings"
+
+	"github.com/deni-project/deni/internal/registry"
 )
 
 // Schedule is a learning-rate schedule with the semantics of the Hugging Face
@@ -24,7 +25,7 @@ import (
 //
 // A training loop therefore does: opt.Step(s.LR(k)) for k = 0, 1, …, N-1.
 type Schedule struct {
-	// Name is one of the names accepted by NewSchedule.
+	// Name is one of Schedules, the names accepted by NewSchedule.
 	Name string
 	// Base is the base learning rate (the optimizer's lr in torch).
 	Base float64
@@ -60,10 +61,43 @@ func WarmupSteps(total int, fraction float64) int {
 	return int(float64(total) * fraction)
 }
 
-// NewSchedule returns the named schedule for base learning rate base and
-// total optimizer steps. Names: constant, constant_warmup, linear,
-// linear_warmup, cosine, cosine_warmup; *_warmup schedules warm up for
-// WarmupSteps(total, WarmupFraction) steps, the others for none.
+// ScheduleKind is a learning-rate schedule as it registers itself
+// (Schedules): whether it warms up, and its multiplier after the warm-up.
+type ScheduleKind struct {
+	// Warmup: the schedule first ramps from 0 to the base rate over
+	// WarmupSteps(total, WarmupFraction) steps (HF's *_with_warmup).
+	Warmup bool
+	// Decay is the multiplier λ(index) of the base rate at schedule index
+	// index >= s.Warmup.
+	Decay func(s Schedule, index int) float64
+}
+
+// Schedules is the registry of learning-rate schedules: the names that
+// train.schedule (and a strategy's schedule override) accept.
+var Schedules = registry.New[ScheduleKind]("LR schedule")
+
+func init() {
+	constant := func(Schedule, int) float64 { return 1 }
+	linear := func(s Schedule, index int) float64 {
+		return max(0, float64(s.Total-index)/float64(max(1, s.Total-s.Warmup)))
+	}
+	cosine := func(s Schedule, index int) float64 {
+		progress := float64(index-s.Warmup) / float64(max(1, s.Total-s.Warmup))
+		return max(0, 0.5*(1+math.Cos(math.Pi*s.Cycles*2*progress)))
+	}
+	for _, k := range []struct {
+		name  string
+		decay func(Schedule, int) float64
+	}{{ScheduleLinear, linear}, {ScheduleCosine, cosine}, {ScheduleConstant, constant}} {
+		Schedules.Register(k.name, ScheduleKind{Decay: k.decay})
+		Schedules.Register(k.name+"_warmup", ScheduleKind{Warmup: true, Decay: k.decay})
+	}
+}
+
+// NewSchedule returns the named schedule (one of Schedules) for base
+// learning rate base and total optimizer steps: constant, constant_warmup,
+// linear, linear_warmup, cosine, cosine_warmup; *_warmup schedules warm up
+// for WarmupSteps(total, WarmupFraction) steps, the others for none.
 func NewSchedule(name string, base float64, total int) (Schedule, error) {
 	if total < 0 {
 		return Schedule{}, fmt.Errorf("schedule %q: total steps %d must be >= 0", name, total)
@@ -71,36 +105,30 @@ func NewSchedule(name string, base float64, total int) (Schedule, error) {
 	if base < 0 || math.IsNaN(base) || math.IsInf(base, 0) {
 		return Schedule{}, fmt.Errorf("schedule %q: learning rate %g must be finite and >= 0", name, base)
 	}
-	kind, warm := strings.CutSuffix(name, "_warmup")
-	switch kind {
-	case ScheduleConstant, ScheduleLinear, ScheduleCosine:
-	default:
-		return Schedule{}, fmt.Errorf("unknown LR schedule %q (known: constant, constant_warmup, linear, linear_warmup, cosine, cosine_warmup)", name)
+	kind, err := Schedules.Lookup(name)
+	if err != nil {
+		return Schedule{}, err
 	}
 	s := Schedule{Name: name, Base: base, Total: total, Cycles: 0.5}
-	if warm {
+	if kind.Warmup {
 		s.Warmup = WarmupSteps(total, WarmupFraction)
 	}
 	return s, nil
 }
 
 // Factor returns the multiplier λ(index) of the base LR at schedule index
-// index (the HF lr_lambda of current_step = index).
+// index (the HF lr_lambda of current_step = index). A schedule whose name is
+// not registered is constant after its warm-up.
 func (s Schedule) Factor(index int) float64 {
-	kind, _ := strings.CutSuffix(s.Name, "_warmup")
 	if index < s.Warmup {
 		// All HF warm-ups are the same ramp: current_step / max(1, W).
 		return float64(index) / float64(max(1, s.Warmup))
 	}
-	switch kind {
-	case ScheduleLinear:
-		return max(0, float64(s.Total-index)/float64(max(1, s.Total-s.Warmup)))
-	case ScheduleCosine:
-		progress := float64(index-s.Warmup) / float64(max(1, s.Total-s.Warmup))
-		return max(0, 0.5*(1+math.Cos(math.Pi*s.Cycles*2*progress)))
-	default:
+	kind, err := Schedules.Lookup(s.Name)
+	if err != nil {
 		return 1
 	}
+	return kind.Decay(s, index)
 }
 
 // LR returns the learning rate at schedule index index, base·λ(index): the

@@ -60,16 +60,13 @@ import (
 	"github.com/deni-project/deni/train/tensor"
 )
 
-// The tuning methods.
+// The tuning methods (registered in Tunings).
 const (
 	Full    = "full"
 	LoRA    = "lora"
 	IA3     = "ia3"
 	UniPELT = "unipelt"
 )
-
-// Methods lists the tuning methods, full fine-tuning first.
-var Methods = []string{Full, LoRA, IA3, UniPELT}
 
 // Config sets a method's sizes. DefaultConfig gives the paper's.
 type Config struct {
@@ -111,7 +108,7 @@ func (c Config) validate() error {
 		}
 	case IA3:
 	default:
-		return fmt.Errorf("peft: unknown tuning method %q (known: %v)", c.Method, Methods)
+		return fmt.Errorf("peft: unknown tuning method %q (known: %v)", c.Method, Tunings.Names())
 	}
 	return nil
 }

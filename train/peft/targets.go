@@ -2,6 +2,7 @@ package peft
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/deni-project/deni/train/nn"
@@ -80,21 +81,12 @@ func modelType(c nn.Classifier) string {
 // peftMatch is peft's target matching for a list: the module name equals a
 // target or ends with "." + target.
 func peftMatch(name string, targets ...string) bool {
-	for _, t := range targets {
-		if name == t || strings.HasSuffix(name, "."+t) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(targets, func(t string) bool { return name == t || strings.HasSuffix(name, "."+t) })
 }
 
+// containsAny reports whether the module name holds one of parts.
 func containsAny(name string, parts ...string) bool {
-	for _, p := range parts {
-		if strings.Contains(name, p) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(parts, func(p string) bool { return strings.Contains(name, p) })
 }
 
 // loraTarget reports whether LoRA (peft) adapts the module, as the

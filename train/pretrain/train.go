@@ -190,49 +190,17 @@ func Run(ctx context.Context, c Config, o Options) (*Result, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	if _, err := os.Stat(filepath.Join(c.Output, checkpoint.ConfigFile)); err == nil {
-		return nil, fmt.Errorf("pretrain: %s already holds a finished model (config.json); delete it or choose another output", c.Output)
-	}
-	ckDir := filepath.Join(c.Output, "checkpoints")
-	if err := os.MkdirAll(ckDir, 0o755); err != nil {
-		return nil, err
-	}
-	st, stDir, err := latestCheckpoint(ckDir)
+	from, err := openCheckpoints(c)
 	if err != nil {
 		return nil, err
 	}
-	if st != nil {
-		a, _ := json.Marshal(st.Config)
-		b, _ := json.Marshal(c)
-		if string(a) != string(b) {
-			return nil, fmt.Errorf("pretrain: %s holds a checkpoint of another configuration; delete %s to start over", c.Output, ckDir)
-		}
-	}
-	lines, corpusSHA, err := ReadLines(c.Corpus)
+	corp, vocabSHA, err := readCorpus(c, from, log)
 	if err != nil {
 		return nil, err
-	}
-	if st != nil && st.CorpusSHA != corpusSHA {
-		return nil, fmt.Errorf("pretrain: %s changed since the checkpoint in %s; restore it or delete %s to start over", c.Corpus, ckDir, ckDir)
-	}
-	vocabPath := filepath.Join(c.Output, "vocab.txt")
-	corp, err := PrepareCorpus(lines, c, vocabPath, st != nil)
-	if err != nil {
-		return nil, err
-	}
-	vsha, err := fileSHA(vocabPath)
-	if err != nil {
-		return nil, err
-	}
-	if st != nil && st.VocabSHA != vsha {
-		return nil, fmt.Errorf("pretrain: %s changed since the checkpoint; delete %s to start over", vocabPath, ckDir)
 	}
 	res := &Result{Dir: c.Output, Steps: c.Train.Steps, VocabSize: len(corp.Vocab), TrainSeqs: corp.Train.Len(),
 		HeldoutSeqs: corp.Heldout.Len(), TrainTokens: len(corp.Train.Flat), BLAS: tensor.BLASName(),
-		ConfigOfRun: c, CorpusSHA256: corpusSHA}
-	log.Info("pretrain corpus", "lines", len(lines), "vocab", len(corp.Vocab), "train_sequences", corp.Train.Len(),
-		"heldout_sequences", corp.Heldout.Len(), "train_tokens", len(corp.Train.Flat))
-
+		ConfigOfRun: c, CorpusSHA256: corp.SHA256}
 	m, gloveRows, err := buildModel(c, corp.Vocab)
 	if err != nil {
 		return nil, err
@@ -242,6 +210,127 @@ func Run(ctx context.Context, c Config, o Options) (*Result, error) {
 	if c.GloVe != "" {
 		log.Info("pretrain glove init", "rows", len(gloveRows), "of", len(corp.Vocab), "frozen", c.Model.FreezeGloVe)
 	}
+	s, err := newSession(c, corp, m, gloveRows, from.dir, vocabSHA, log)
+	if err != nil {
+		return nil, err
+	}
+	if from.state != nil {
+		if err := s.restore(from.state, from.stateDir); err != nil {
+			return nil, err
+		}
+		res.ResumedAt = s.step
+		log.Info("pretrain resumed", "step", s.step, "checkpoint", from.stateDir)
+	}
+	stopped, stepsPerSec, err := s.train(ctx, o.StopAfter)
+	if err != nil {
+		return nil, err
+	}
+	res.Log = s.rows
+	if stopped {
+		res.Stopped = true
+		return res, nil
+	}
+	res.StepsPerSec = stepsPerSec
+	if err := s.finish(res, start); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// resumePoint is where a run starts: its checkpoints folder and the last
+// checkpoint in it (state nil: none, the run starts at step 0).
+type resumePoint struct {
+	dir      string
+	state    *state
+	stateDir string
+}
+
+// openCheckpoints refuses an output folder that holds a finished model,
+// creates its checkpoints folder and returns the last checkpoint there,
+// which must be of configuration c.
+func openCheckpoints(c Config) (resumePoint, error) {
+	if _, err := os.Stat(filepath.Join(c.Output, checkpoint.ConfigFile)); err == nil {
+		return resumePoint{}, fmt.Errorf("pretrain: %s already holds a finished model (config.json); delete it or choose another output", c.Output)
+	}
+	ckDir := filepath.Join(c.Output, "checkpoints")
+	if err := os.MkdirAll(ckDir, 0o755); err != nil {
+		return resumePoint{}, err
+	}
+	st, stDir, err := latestCheckpoint(ckDir)
+	if err != nil {
+		return resumePoint{}, err
+	}
+	if st != nil {
+		a, _ := json.Marshal(st.Config)
+		b, _ := json.Marshal(c)
+		if string(a) != string(b) {
+			return resumePoint{}, fmt.Errorf("pretrain: %s holds a checkpoint of another configuration; delete %s to start over", c.Output, ckDir)
+		}
+	}
+	return resumePoint{dir: ckDir, state: st, stateDir: stDir}, nil
+}
+
+// readCorpus reads the corpus, trains its vocabulary into c.Output/vocab.txt
+// (resuming: reads it) and tokenises and packs it. Resuming, the corpus and
+// the vocabulary must be the checkpoint's. It returns the vocabulary's
+// SHA-256; the corpus's is in the Corpus.
+func readCorpus(c Config, from resumePoint, log *slog.Logger) (*Corpus, string, error) {
+	st, ckDir := from.state, from.dir
+	lines, corpusSHA, err := ReadLines(c.Corpus)
+	if err != nil {
+		return nil, "", err
+	}
+	if st != nil && st.CorpusSHA != corpusSHA {
+		return nil, "", fmt.Errorf("pretrain: %s changed since the checkpoint in %s; restore it or delete %s to start over", c.Corpus, ckDir, ckDir)
+	}
+	vocabPath := filepath.Join(c.Output, "vocab.txt")
+	corp, err := PrepareCorpus(lines, c, vocabPath, st != nil)
+	if err != nil {
+		return nil, "", err
+	}
+	corp.SHA256 = corpusSHA
+	vsha, err := fileSHA(vocabPath)
+	if err != nil {
+		return nil, "", err
+	}
+	if st != nil && st.VocabSHA != vsha {
+		return nil, "", fmt.Errorf("pretrain: %s changed since the checkpoint; delete %s to start over", vocabPath, ckDir)
+	}
+	log.Info("pretrain corpus", "lines", len(lines), "vocab", len(corp.Vocab), "train_sequences", corp.Train.Len(),
+		"heldout_sequences", corp.Heldout.Len(), "train_tokens", len(corp.Train.Flat))
+	return corp, vsha, nil
+}
+
+// session is a run's training state: the model and its optimiser, the
+// masking and dropout streams and the step and data position, which a
+// checkpoint saves and restores, and the buffers that every step reuses.
+type session struct {
+	c        Config
+	corp     *Corpus
+	log      *slog.Logger
+	ckDir    string
+	vocabSHA string
+
+	m      *Model
+	opt    *optim.Adam
+	frozen []int32 // rows whose gradient is cleared (freeze_glove)
+
+	maskRNG, dropRNG *rand.Rand
+	maskSrc, dropSrc *rand.PCG
+	derive           func(e int) *rand.Rand // epoch e's order stream
+	step, pos        int
+	rows             []LogRow
+
+	masker       Masker
+	ord          *order
+	bt           batcher
+	idx          []int
+	mpos, labels []int32
+}
+
+// newSession sets up the training of m from step 0: the optimiser (no
+// weight decay on frozen GloVe rows) and the named streams of c.Seed.
+func newSession(c Config, corp *Corpus, m *Model, gloveRows []int32, ckDir, vocabSHA string, log *slog.Logger) (*session, error) {
 	var frozen []int32
 	var noDecay *tensor.Param
 	if c.Model.FreezeGloVe {
@@ -251,106 +340,147 @@ func Run(ctx context.Context, c Config, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	maskRNG, maskSrc := stream(seeds.Derive(c.Seed, StreamMask, 0))
-	dropRNG, dropSrc := stream(seeds.Derive(c.Seed, string(seeds.ModelRandomness), 0))
+	s := &session{c: c, corp: corp, log: log, ckDir: ckDir, vocabSHA: vocabSHA, m: m, opt: opt, frozen: frozen,
+		masker: Masker{Prob: c.Train.MaskProb, VocabSize: len(corp.Vocab)}, ord: &order{n: corp.Train.Len()},
+		idx: make([]int, c.Train.BatchSize)}
+	s.maskRNG, s.maskSrc = stream(seeds.Derive(c.Seed, StreamMask, 0))
+	s.dropRNG, s.dropSrc = stream(seeds.Derive(c.Seed, string(seeds.ModelRandomness), 0))
 	orderSeed := seeds.Derive(c.Seed, string(seeds.SampleOrder), 0)
-	step, pos := 0, 0
-	var rows []LogRow
-	if st != nil {
-		if err := loadCheckpoint(stDir, m, opt); err != nil {
-			return nil, err
-		}
-		if err := maskSrc.UnmarshalBinary(st.MaskRNG); err != nil {
-			return nil, err
-		}
-		if err := dropSrc.UnmarshalBinary(st.DropoutRNG); err != nil {
-			return nil, err
-		}
-		step, pos, rows = st.Step, st.Pos, st.Log
-		opt.SetSteps(st.AdamSteps)
-		res.ResumedAt = step
-		log.Info("pretrain resumed", "step", step, "checkpoint", stDir)
+	s.derive = func(e int) *rand.Rand { return seeds.New(seeds.Derive(orderSeed, "epoch", e)) }
+	return s, nil
+}
+
+// restore sets the session to the checkpoint st in folder dir.
+func (s *session) restore(st *state, dir string) error {
+	if err := loadCheckpoint(dir, s.m, s.opt); err != nil {
+		return err
 	}
+	if err := s.maskSrc.UnmarshalBinary(st.MaskRNG); err != nil {
+		return err
+	}
+	if err := s.dropSrc.UnmarshalBinary(st.DropoutRNG); err != nil {
+		return err
+	}
+	s.step, s.pos, s.rows = st.Step, st.Pos, st.Log
+	s.opt.SetSteps(st.AdamSteps)
+	return nil
+}
+
+// train runs the steps up to c.Train.Steps, logging every log_every steps
+// and saving a checkpoint every checkpoint_every steps and at the end. It
+// stops early (stopped) once stopAfter steps have run in this call (0:
+// never), and returns the steps per second of the steps it ran otherwise.
+func (s *session) train(ctx context.Context, stopAfter int) (stopped bool, stepsPerSec float64, err error) {
+	c := s.c
 	sched, err := optim.NewSchedule(c.Train.Schedule, c.Train.LR, c.Train.Steps)
 	if err != nil {
-		return nil, err
+		return false, 0, err
 	}
-	masker := Masker{Prob: c.Train.MaskProb, VocabSize: len(corp.Vocab)}
-	ord := &order{n: corp.Train.Len()}
-	derive := func(e int) *rand.Rand { return seeds.New(seeds.Derive(orderSeed, "epoch", e)) }
-	var bt batcher
-	idx := make([]int, c.Train.BatchSize)
-	var mpos, labels []int32
-	var sumLoss, sumNorm float64
-	var sumCorrect, sumCount, nLog int
+	var sums logSums
 	ran := 0
 	t0 := time.Now()
-	for step < c.Train.Steps {
+	for s.step < c.Train.Steps {
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("pretrain: interrupted at step %d (rerun to resume from the last checkpoint): %w", step, err)
+			return false, 0, fmt.Errorf("pretrain: interrupted at step %d (rerun to resume from the last checkpoint): %w", s.step, err)
 		}
-		for i := range idx {
-			idx[i] = ord.at(pos, derive)
-			pos++
-		}
-		b := bt.fill(corp.Train, idx)
-		mpos, labels = masker.Apply(b, maskRNG, mpos, labels)
-		tensor.ZeroGrads(m.Params())
-		out, err := m.Step(b, mpos, labels, true, dropRNG)
+		lr := sched.LR(s.step)
+		out, norm, err := s.optimizerStep(lr)
 		if err != nil {
-			return nil, fmt.Errorf("pretrain: step %d: %w", step+1, err)
+			return false, 0, err
 		}
-		m.freezeRows(frozen)
-		norm := optim.ClipGradNorm(m.Params(), c.Train.ClipNorm)
-		lr := sched.LR(step)
-		opt.Step(lr)
-		step++
 		ran++
-		sumLoss += float64(out.Loss)
-		sumNorm += norm
-		sumCorrect += out.Correct
-		sumCount += out.Count
-		nLog++
-		if step%c.Train.LogEvery == 0 || step == c.Train.Steps {
-			r := LogRow{Step: step, Loss: sumLoss / float64(nLog), MaskedAcc: float64(sumCorrect) / float64(max(sumCount, 1)),
-				LR: lr, GradNorm: sumNorm / float64(nLog)}
-			rows = append(rows, r)
-			el := time.Since(t0).Seconds()
-			log.Info("pretrain", "step", step, "of", c.Train.Steps, "loss", fmt.Sprintf("%.4f", r.Loss),
-				"masked_acc", fmt.Sprintf("%.4f", r.MaskedAcc), "lr", fmt.Sprintf("%.3g", lr),
-				"steps_per_s", fmt.Sprintf("%.2f", float64(ran)/el),
-				"eta", (time.Duration(float64(c.Train.Steps-step)/(float64(ran)/el)) * time.Second).Round(time.Second))
-			sumLoss, sumNorm, sumCorrect, sumCount, nLog = 0, 0, 0, 0, 0
+		sums.add(out, norm)
+		if s.step%c.Train.LogEvery == 0 || s.step == c.Train.Steps {
+			s.logMeans(&sums, lr, ran, time.Since(t0).Seconds())
 		}
-		if (c.Train.CheckpointEvery > 0 && step%c.Train.CheckpointEvery == 0) || step == c.Train.Steps {
-			mb, _ := maskSrc.MarshalBinary()
-			db, _ := dropSrc.MarshalBinary()
-			s := state{Step: step, Pos: pos, MaskRNG: mb, DropoutRNG: db, AdamSteps: opt.Steps(), Config: c, VocabSHA: vsha, CorpusSHA: corpusSHA, Log: rows}
-			if err := saveCheckpoint(ckDir, &s, m, opt); err != nil {
-				return nil, err
+		if (c.Train.CheckpointEvery > 0 && s.step%c.Train.CheckpointEvery == 0) || s.step == c.Train.Steps {
+			if err := s.saveState(); err != nil {
+				return false, 0, err
 			}
 		}
-		if o.StopAfter > 0 && ran >= o.StopAfter && step < c.Train.Steps {
-			res.Stopped, res.Log = true, rows
-			return res, nil
+		if stopAfter > 0 && ran >= stopAfter && s.step < c.Train.Steps {
+			return true, 0, nil
 		}
 	}
 	if el := time.Since(t0).Seconds(); ran > 0 && el > 0 {
-		res.StepsPerSec = float64(ran) / el
+		stepsPerSec = float64(ran) / el
 	}
-	res.Log = rows
-	res.Eval, err = Evaluate(m, corp, c, 0)
+	return false, stepsPerSec, nil
+}
+
+// optimizerStep trains on the next batch of the data order, masked with the
+// masking stream, at learning rate lr, and returns the step's output and
+// the gradient norm before clipping.
+func (s *session) optimizerStep(lr float64) (Output, float64, error) {
+	for i := range s.idx {
+		s.idx[i] = s.ord.at(s.pos, s.derive)
+		s.pos++
+	}
+	b := s.bt.fill(s.corp.Train, s.idx)
+	s.mpos, s.labels = s.masker.Apply(b, s.maskRNG, s.mpos, s.labels)
+	tensor.ZeroGrads(s.m.Params())
+	out, err := s.m.Step(b, s.mpos, s.labels, true, s.dropRNG)
 	if err != nil {
-		return nil, err
+		return Output{}, 0, fmt.Errorf("pretrain: step %d: %w", s.step+1, err)
 	}
-	log.Info("pretrain held-out", "masked", res.Eval.Masked, "masked_acc", fmt.Sprintf("%.4f", res.Eval.Acc),
+	s.m.freezeRows(s.frozen)
+	norm := optim.ClipGradNorm(s.m.Params(), s.c.Train.ClipNorm)
+	s.opt.Step(lr)
+	s.step++
+	return out, norm, nil
+}
+
+// logSums adds up the steps since the last log row.
+type logSums struct {
+	loss, norm     float64
+	correct, count int
+	n              int
+}
+
+func (l *logSums) add(out Output, norm float64) {
+	l.loss += float64(out.Loss)
+	l.norm += norm
+	l.correct += out.Correct
+	l.count += out.Count
+	l.n++
+}
+
+// logMeans appends the means of the steps since the last log row to the
+// log, prints them with the speed of the ran steps of this process over
+// elapsed seconds, and starts new sums.
+func (s *session) logMeans(sums *logSums, lr float64, ran int, elapsed float64) {
+	r := LogRow{Step: s.step, Loss: sums.loss / float64(sums.n), MaskedAcc: float64(sums.correct) / float64(max(sums.count, 1)),
+		LR: lr, GradNorm: sums.norm / float64(sums.n)}
+	s.rows = append(s.rows, r)
+	steps := s.c.Train.Steps
+	s.log.Info("pretrain", "step", s.step, "of", steps, "loss", fmt.Sprintf("%.4f", r.Loss),
+		"masked_acc", fmt.Sprintf("%.4f", r.MaskedAcc), "lr", fmt.Sprintf("%.3g", lr),
+		"steps_per_s", fmt.Sprintf("%.2f", float64(ran)/elapsed),
+		"eta", (time.Duration(float64(steps-s.step)/(float64(ran)/elapsed)) * time.Second).Round(time.Second))
+	*sums = logSums{}
+}
+
+// saveState saves the session's state as the latest checkpoint.
+func (s *session) saveState() error {
+	mb, _ := s.maskSrc.MarshalBinary()
+	db, _ := s.dropSrc.MarshalBinary()
+	st := state{Step: s.step, Pos: s.pos, MaskRNG: mb, DropoutRNG: db, AdamSteps: s.opt.Steps(), Config: s.c,
+		VocabSHA: s.vocabSHA, CorpusSHA: s.corp.SHA256, Log: s.rows}
+	return saveCheckpoint(s.ckDir, &st, s.m, s.opt)
+}
+
+// finish evaluates the trained model on the held-out sequences into res and
+// writes the model folder.
+func (s *session) finish(res *Result, start time.Time) error {
+	var err error
+	if res.Eval, err = Evaluate(s.m, s.corp, s.c, 0); err != nil {
+		return err
+	}
+	s.log.Info("pretrain held-out", "masked", res.Eval.Masked, "masked_acc", fmt.Sprintf("%.4f", res.Eval.Acc),
 		"loss", fmt.Sprintf("%.4f", res.Eval.Loss), "unigram_top1_acc", fmt.Sprintf("%.4f", res.Eval.UnigramAcc),
 		"unigram_loss", fmt.Sprintf("%.4f", res.Eval.UnigramLoss))
 	res.WallSeconds = time.Since(start).Seconds()
-	if err := WriteFolder(c.Output, m, corp.Vocab, rows, res); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return WriteFolder(s.c.Output, s.m, s.corp.Vocab, s.rows, res)
 }
 
 // buildModel draws the initial model: random weights from the model_init

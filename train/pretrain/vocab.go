@@ -69,6 +69,53 @@ func TrainWordPiece(counts map[string]int, o VocabOptions) ([]string, error) {
 		return nil, fmt.Errorf("pretrain: no words to train a vocabulary on (empty corpus?)")
 	}
 	minFreq := max(o.MinFrequency, 1)
+	t := splitIntoSymbols(counts)
+	t.addAlphabet(o.Size)
+	t.countPairs()
+	for len(t.vocab) < o.Size && t.heap.Len() > 0 {
+		top := heap.Pop(t.heap).(pairItem)
+		p := symPair{top.a, top.b}
+		if t.pairCount[p] != top.count || top.count == 0 {
+			continue // stale entry
+		}
+		if top.count < minFreq {
+			break
+		}
+		t.merge(p)
+	}
+	return t.vocab, nil
+}
+
+// symPair is two adjacent symbols (ids).
+type symPair [2]int32
+
+// wpWord is a word of the corpus as symbols, with its count.
+type wpWord struct {
+	syms  []int32
+	count int
+}
+
+// wordPieceTrainer is the state of TrainWordPiece: the symbols, the words
+// split into them, the counts of adjacent pairs in a heap, and the
+// vocabulary so far.
+type wordPieceTrainer struct {
+	syms     []string // symbol id → string ("##" prefix inside a word)
+	symID    map[string]int32
+	symCount map[int32]int // occurrences of each initial symbol
+	words    []wpWord      // sorted by word
+
+	pairCount map[symPair]int
+	where     map[symPair][]int // the words that held a pair when it was counted, ascending
+	heap      *pairHeap         // may hold stale counts: pairCount is the truth
+	changed   map[symPair]bool  // pairs whose count the current merge changed
+
+	vocab   []string
+	inVocab map[string]bool
+}
+
+// splitIntoSymbols splits every word of at most maxWordChars characters into
+// its characters, all but the first with the "##" prefix.
+func splitIntoSymbols(counts map[string]int) *wordPieceTrainer {
 	wordList := make([]string, 0, len(counts))
 	for w := range counts {
 		if utf8.RuneCountInString(w) <= maxWordChars {
@@ -76,24 +123,7 @@ func TrainWordPiece(counts map[string]int, o VocabOptions) ([]string, error) {
 		}
 	}
 	slices.Sort(wordList)
-
-	syms := []string{}
-	symID := map[string]int32{}
-	intern := func(s string) int32 {
-		if id, ok := symID[s]; ok {
-			return id
-		}
-		id := int32(len(syms))
-		syms = append(syms, s)
-		symID[s] = id
-		return id
-	}
-	type word struct {
-		syms  []int32
-		count int
-	}
-	words := make([]word, len(wordList))
-	symCount := map[int32]int{}
+	t := &wordPieceTrainer{symID: map[string]int32{}, symCount: map[int32]int{}, words: make([]wpWord, len(wordList))}
 	for i, w := range wordList {
 		c := counts[w]
 		var ss []int32
@@ -104,125 +134,152 @@ func TrainWordPiece(counts map[string]int, o VocabOptions) ([]string, error) {
 				s = "##" + s
 			}
 			first = false
-			id := intern(s)
+			id := t.intern(s)
 			ss = append(ss, id)
-			symCount[id] += c
+			t.symCount[id] += c
 		}
-		words[i] = word{ss, c}
+		t.words[i] = wpWord{ss, c}
 	}
-	// The alphabet, most frequent first.
-	alpha := make([]int32, 0, len(syms))
-	for id := range syms {
+	return t
+}
+
+// intern returns the id of symbol s, adding it when it is new.
+func (t *wordPieceTrainer) intern(s string) int32 {
+	if id, ok := t.symID[s]; ok {
+		return id
+	}
+	id := int32(len(t.syms))
+	t.syms = append(t.syms, s)
+	t.symID[s] = id
+	return id
+}
+
+// addAlphabet starts the vocabulary: Specials, then the initial symbols,
+// most frequent first, as far as size allows.
+func (t *wordPieceTrainer) addAlphabet(size int) {
+	alpha := make([]int32, 0, len(t.syms))
+	for id := range t.syms {
 		alpha = append(alpha, int32(id))
 	}
 	slices.SortFunc(alpha, func(a, b int32) int {
-		if symCount[a] != symCount[b] {
-			return symCount[b] - symCount[a]
+		if t.symCount[a] != t.symCount[b] {
+			return t.symCount[b] - t.symCount[a]
 		}
-		return strings.Compare(syms[a], syms[b])
+		return strings.Compare(t.syms[a], t.syms[b])
 	})
-	vocab := append([]string(nil), Specials...)
-	inVocab := map[string]bool{}
+	t.vocab = append([]string(nil), Specials...)
+	t.inVocab = map[string]bool{}
 	for _, s := range Specials {
-		inVocab[s] = true
+		t.inVocab[s] = true
 	}
 	for _, id := range alpha {
-		if len(vocab) >= o.Size {
+		if len(t.vocab) >= size {
 			break
 		}
-		if !inVocab[syms[id]] {
-			vocab = append(vocab, syms[id])
-			inVocab[syms[id]] = true
-		}
+		t.addToVocab(t.syms[id])
 	}
+}
 
-	type pair [2]int32
-	pairCount := map[pair]int{}
-	where := map[pair][]int{}
-	for i, w := range words {
+// addToVocab appends s to the vocabulary unless it is there already.
+func (t *wordPieceTrainer) addToVocab(s string) {
+	if !t.inVocab[s] {
+		t.vocab = append(t.vocab, s)
+		t.inVocab[s] = true
+	}
+}
+
+// countPairs counts the adjacent pairs of every word, notes which words
+// hold them, and heaps them.
+func (t *wordPieceTrainer) countPairs() {
+	t.pairCount = map[symPair]int{}
+	t.where = map[symPair][]int{}
+	t.changed = map[symPair]bool{}
+	for i, w := range t.words {
 		for j := 0; j+1 < len(w.syms); j++ {
-			p := pair{w.syms[j], w.syms[j+1]}
-			pairCount[p] += w.count
-			where[p] = append(where[p], i)
+			p := symPair{w.syms[j], w.syms[j+1]}
+			t.pairCount[p] += w.count
+			t.where[p] = append(t.where[p], i)
 		}
 	}
-	h := &pairHeap{syms: &syms}
-	for p, c := range pairCount {
-		h.items = append(h.items, pairItem{p[0], p[1], c})
+	t.heap = &pairHeap{syms: &t.syms}
+	for p, c := range t.pairCount {
+		t.heap.items = append(t.heap.items, pairItem{p[0], p[1], c})
 	}
-	heap.Init(h)
-	changed := map[pair]bool{}
-	for len(vocab) < o.Size && h.Len() > 0 {
-		top := heap.Pop(h).(pairItem)
-		p := pair{top.a, top.b}
-		if pairCount[p] != top.count || top.count == 0 {
-			continue // stale entry
+	heap.Init(t.heap)
+}
+
+// merge makes pair p one symbol: adds it to the vocabulary, replaces p by
+// it in every word that holds p, and heaps the pairs whose counts changed.
+func (t *wordPieceTrainer) merge(p symPair) {
+	merged := t.syms[p[0]] + strings.TrimPrefix(t.syms[p[1]], "##")
+	nid := t.intern(merged)
+	t.addToVocab(merged)
+	clear(t.changed)
+	idx := t.where[p]
+	delete(t.where, p)
+	last := -1
+	for _, wi := range idx {
+		if wi == last {
+			continue
 		}
-		if top.count < minFreq {
-			break
-		}
-		merged := syms[top.a] + strings.TrimPrefix(syms[top.b], "##")
-		nid := intern(merged)
-		if !inVocab[merged] {
-			vocab = append(vocab, merged)
-			inVocab[merged] = true
-		}
-		clear(changed)
-		idx := where[p]
-		delete(where, p)
-		last := -1
-		for _, wi := range idx {
-			if wi == last {
-				continue
-			}
-			last = wi
-			w := &words[wi]
-			if !slices.ContainsFunc(pairsOf(w.syms), func(q [2]int32) bool { return q == p }) {
-				continue
-			}
-			for j := 0; j+1 < len(w.syms); j++ {
-				q := pair{w.syms[j], w.syms[j+1]}
-				pairCount[q] -= w.count
-				changed[q] = true
-			}
-			out := w.syms[:0:0]
-			for j := 0; j < len(w.syms); j++ {
-				if j+1 < len(w.syms) && w.syms[j] == top.a && w.syms[j+1] == top.b {
-					out = append(out, nid)
-					j++
-				} else {
-					out = append(out, w.syms[j])
-				}
-			}
-			w.syms = out
-			for j := 0; j+1 < len(w.syms); j++ {
-				q := pair{w.syms[j], w.syms[j+1]}
-				pairCount[q] += w.count
-				changed[q] = true
-				if q[0] == nid || q[1] == nid {
-					where[q] = append(where[q], wi)
-				}
-			}
-		}
-		keys := make([]pair, 0, len(changed))
-		for q := range changed {
-			keys = append(keys, q)
-		}
-		slices.SortFunc(keys, func(x, y pair) int {
-			if x[0] != y[0] {
-				return int(x[0] - y[0])
-			}
-			return int(x[1] - y[1])
-		})
-		for _, q := range keys {
-			if c := pairCount[q]; c > 0 {
-				heap.Push(h, pairItem{q[0], q[1], c})
-			} else {
-				delete(pairCount, q)
-			}
+		last = wi
+		t.mergeInWord(wi, p, nid)
+	}
+	t.heapChangedPairs()
+}
+
+// mergeInWord replaces every occurrence of p in word wi by symbol nid and
+// moves the word's pair counts from its old pairs to its new ones.
+func (t *wordPieceTrainer) mergeInWord(wi int, p symPair, nid int32) {
+	w := &t.words[wi]
+	if !slices.ContainsFunc(pairsOf(w.syms), func(q [2]int32) bool { return q == p }) {
+		return
+	}
+	for j := 0; j+1 < len(w.syms); j++ {
+		q := symPair{w.syms[j], w.syms[j+1]}
+		t.pairCount[q] -= w.count
+		t.changed[q] = true
+	}
+	out := w.syms[:0:0]
+	for j := 0; j < len(w.syms); j++ {
+		if j+1 < len(w.syms) && w.syms[j] == p[0] && w.syms[j+1] == p[1] {
+			out = append(out, nid)
+			j++
+		} else {
+			out = append(out, w.syms[j])
 		}
 	}
-	return vocab, nil
+	w.syms = out
+	for j := 0; j+1 < len(w.syms); j++ {
+		q := symPair{w.syms[j], w.syms[j+1]}
+		t.pairCount[q] += w.count
+		t.changed[q] = true
+		if q[0] == nid || q[1] == nid {
+			t.where[q] = append(t.where[q], wi)
+		}
+	}
+}
+
+// heapChangedPairs pushes the new counts of the changed pairs, in id order,
+// and forgets the pairs that no longer occur.
+func (t *wordPieceTrainer) heapChangedPairs() {
+	keys := make([]symPair, 0, len(t.changed))
+	for q := range t.changed {
+		keys = append(keys, q)
+	}
+	slices.SortFunc(keys, func(x, y symPair) int {
+		if x[0] != y[0] {
+			return int(x[0] - y[0])
+		}
+		return int(x[1] - y[1])
+	})
+	for _, q := range keys {
+		if c := t.pairCount[q]; c > 0 {
+			heap.Push(t.heap, pairItem{q[0], q[1], c})
+		} else {
+			delete(t.pairCount, q)
+		}
+	}
 }
 
 func pairsOf(s []int32) [][2]int32 {

@@ -12,6 +12,7 @@ type definition struct {
 	defaults   func(*Params) // nil: the common defaults
 	population bool          // trains members (ensemble_size >= 2)
 	votes      bool          // its members vote at test time
+	encoder    bool          // acts on an encoder (a pooler to perturb, dropout to mix out)
 	plan       func(Params) []piece
 }
 
@@ -39,7 +40,7 @@ var definitions = []definition{
 	{name: Ensemble, keys: []string{"ensemble_size", "vote", "combine", "shared_init"}, defaults: ensembleOf, population: true, votes: true,
 		// The trainer runs EnsembleSize default runs with their own seeds.
 		plan: func(Params) []piece { return []piece{nothing("independent default runs that vote")} }},
-	{name: InputNoise, keys: concatKeys([]string{"noise_variance", "backbone_grad"}, windowKeys),
+	{name: InputNoise, keys: concatKeys([]string{"noise_variance", "backbone_grad"}, windowKeys), encoder: true,
 		plan: func(p Params) []piece { return []piece{periodicNoise(p, true)} }},
 	{name: WeightNoise, keys: concatKeys(noiseKeys, windowKeys),
 		plan: func(p Params) []piece { return []piece{periodicNoise(p, false)} }},
@@ -49,7 +50,7 @@ var definitions = []definition{
 		plan: func(p Params) []piece { return []piece{averageFrom(p.SWAStart, "SWA")} }},
 	{name: EMA, keys: []string{"ema_decay"},
 		plan: func(p Params) []piece { return []piece{averageFrom(0, "EMA")} }},
-	{name: Mixout, keys: []string{"mixout_p"},
+	{name: Mixout, keys: []string{"mixout_p"}, encoder: true,
 		plan: func(Params) []piece { return []piece{nothing("mixout of the head in every step")} }},
 	{name: BestPractices,
 		// The reference passes weight_decay 0 through a condition that is never

@@ -256,6 +256,11 @@ func (p Params) Validate() error {
 	return nil
 }
 
+// NeedsEncoder reports whether the strategy acts on an encoder's layers
+// (input noise perturbs the pooler's output, mixout mixes out its
+// dropout), so that a model without one (glove-mean) cannot run it.
+func (p Params) NeedsEncoder() bool { return lookup(p.Name).encoder }
+
 // Population reports how many models the strategy holds at inference time.
 func (p Params) Population() int {
 	if lookup(p.Name).votes {
