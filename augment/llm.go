@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // DefaultPrompt is the LLM prompt template: {text} is the labelled text and
@@ -251,9 +253,10 @@ func (l *LLM) fetch(ctx context.Context, entries []LLMEntry, answers [][]string,
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	workers := max(1, min(l.Concurrency, len(pending)))
-	var lim *limiter
+	// Request starts at most RateLimit a second across workers (burst 1).
+	lim := rate.NewLimiter(rate.Inf, 1)
 	if l.RateLimit > 0 {
-		lim = &limiter{every: time.Duration(float64(time.Second) / l.RateLimit)}
+		lim = rate.NewLimiter(rate.Limit(l.RateLimit), 1)
 	}
 	jobs := make(chan int)
 	errs := make([]error, len(entries))
@@ -317,7 +320,7 @@ type retryAfterError struct {
 }
 
 // ask sends one request, retrying with exponential back-off.
-func (l *LLM) ask(ctx context.Context, e LLMEntry, k int, lim *limiter) ([]string, error) {
+func (l *LLM) ask(ctx context.Context, e LLMEntry, k int, lim *rate.Limiter) ([]string, error) {
 	url := chatURL(l.Endpoint)
 	backoff, maxBackoff := l.Backoff, l.MaxBackoff
 	if maxBackoff <= 0 {
@@ -337,7 +340,7 @@ func (l *LLM) ask(ctx context.Context, e LLMEntry, k int, lim *limiter) ([]strin
 			}
 			backoff *= 2
 		}
-		if err := lim.wait(ctx); err != nil {
+		if err := lim.Wait(ctx); err != nil {
 			return nil, err
 		}
 		p, err := l.once(ctx, url, e, k)
@@ -462,28 +465,6 @@ func ParseParaphrases(content, original string) []string {
 		out = append(out, s)
 	}
 	return out
-}
-
-// limiter spaces request starts at least every apart (across workers).
-type limiter struct {
-	mu    sync.Mutex
-	next  time.Time
-	every time.Duration
-}
-
-func (l *limiter) wait(ctx context.Context) error {
-	if l == nil {
-		return nil
-	}
-	l.mu.Lock()
-	now := time.Now()
-	at := l.next
-	if at.Before(now) {
-		at = now
-	}
-	l.next = at.Add(l.every)
-	l.mu.Unlock()
-	return sleep(ctx, time.Until(at))
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

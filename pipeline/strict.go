@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/deni-project/deni/internal/registry"
 )
 
 // checkKeys reports the first key of mapping node n that is not in allowed,
@@ -34,16 +36,7 @@ func checkKeys(file string, n *yaml.Node, where string, allowed []string) error 
 }
 
 // yamlKeys lists the yaml keys of struct type t.
-func yamlKeys(t reflect.Type) []string {
-	var keys []string
-	for i := range t.NumField() {
-		tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
-		if tag != "" && tag != "-" {
-			keys = append(keys, tag)
-		}
-	}
-	return keys
-}
+func yamlKeys(t reflect.Type) []string { return registry.Keys(reflect.New(t).Interface()) }
 
 // fieldByTag returns the field of struct t whose yaml key is key; the key
 // must be one of yamlKeys(t).

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -37,11 +36,7 @@ swap, drop), paraphrase_file (precomputed paraphrases, relative to the data
 directory), llm (an OpenAI-compatible chat-completions endpoint).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			if ctx == nil {
-				ctx = context.Background()
-			}
-			e, err := stages.Load(config, dataDir)
+			ctx, e, err := loadExperiment(cmd, config, dataDir)
 			if err != nil {
 				return err
 			}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/deni-project/deni/pipeline"
 	"github.com/deni-project/deni/stages"
 )
 
@@ -36,11 +37,7 @@ there when missing). Texts are raw: no tokenization, no model is loaded.`,
 		Example: `  deni data export -c experiments/quickstart.yaml --run 0 -o export/q0`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			if ctx == nil {
-				ctx = context.Background()
-			}
-			e, err := stages.Load(config, dataDir)
+			ctx, e, err := loadExperiment(cmd, config, dataDir)
 			if err != nil {
 				return err
 			}
@@ -76,4 +73,15 @@ there when missing). Texts are raw: no tokenization, no model is loaded.`,
 	_ = cmd.MarkFlagRequired("config")
 	_ = cmd.MarkFlagRequired("run")
 	return cmd
+}
+
+// loadExperiment reads an experiment file (with --data-dir overriding its
+// data_dir) for a command, with the command's context.
+func loadExperiment(cmd *cobra.Command, config, dataDir string) (context.Context, *pipeline.Experiment, error) {
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	e, err := stages.Load(config, dataDir)
+	return ctx, e, err
 }
