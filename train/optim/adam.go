@@ -37,10 +37,10 @@ type adamState struct {
 var _ Optimizer = (*Adam)(nil)
 
 // NewAdam returns torch.optim.Adam with cfg's hyperparameters over params;
-// cfg.Kind must be adam or adamw.
+// cfg.Kind must be adam, adamw or bertadam.
 func NewAdam(cfg Config, params []*tensor.Param) (*Adam, error) {
-	if cfg.Kind != KindAdam && cfg.Kind != KindAdamW {
-		return nil, fmt.Errorf("NewAdam: kind %q is not adam or adamw", cfg.Kind)
+	if cfg.Kind != KindAdam && cfg.Kind != KindAdamW && cfg.Kind != KindBertAdam {
+		return nil, fmt.Errorf("NewAdam: kind %q is not adam, adamw or bertadam", cfg.Kind)
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -95,7 +95,7 @@ func (o *Adam) Step(lr float64) {
 	beta1, oneMinusBeta1 := float32(c.Beta1), float32(1-c.Beta1)
 	beta2, oneMinusBeta2 := float32(c.Beta2), float32(1-c.Beta2)
 	eps := float32(c.Eps)
-	decoupled := c.Kind == KindAdamW
+	decoupled := c.Kind == KindAdamW || c.Kind == KindBertAdam
 	l2 := float32(0)
 	if !decoupled {
 		l2 = float32(c.WeightDecay)
@@ -120,6 +120,9 @@ func (o *Adam) Step(lr float64) {
 		// Scalars in float64 as Python computes them, rounded once.
 		bc1 := 1 - math.Pow(c.Beta1, t)
 		bc2 := 1 - math.Pow(c.Beta2, t)
+		if c.Kind == KindBertAdam {
+			bc1, bc2 = 1, 1 // no bias correction: m/(sqrt(v)+eps) from the first step
+		}
 		u.negStepSize = float32(-(lr / bc1))
 		u.bc2Sqrt = float32(math.Sqrt(bc2))
 		// An element whose gradient and moments are all zero (an embedding

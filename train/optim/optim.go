@@ -67,7 +67,11 @@ type Kind string
 const (
 	KindAdam  Kind = "adam"
 	KindAdamW Kind = "adamw"
-	KindSGD   Kind = "sgd"
+	// KindBertAdam is the original BERT code's Adam (AdamWeightDecayOptimizer):
+	// AdamW without bias correction, eps 1e-6. Zhang et al. (ICLR 2021) found
+	// the missing correction makes few-sample fine-tuning less stable.
+	KindBertAdam Kind = "bertadam"
+	KindSGD      Kind = "sgd"
 )
 
 // Config holds the hyperparameters of every kind; fields a kind does not use
@@ -114,6 +118,8 @@ func init() {
 		Defaults: Config{Kind: KindAdam, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}, validate: adamBetas, new: adam})
 	Optimizers.Register(string(KindAdamW), OptimizerKind{
 		Defaults: Config{Kind: KindAdamW, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.01}, validate: adamBetas, new: adam})
+	Optimizers.Register(string(KindBertAdam), OptimizerKind{
+		Defaults: Config{Kind: KindBertAdam, Beta1: 0.9, Beta2: 0.999, Eps: 1e-6, WeightDecay: 0.01}, validate: adamBetas, new: adam})
 	Optimizers.Register(string(KindSGD), OptimizerKind{Defaults: Config{Kind: KindSGD},
 		validate: func(c Config) error {
 			if c.Momentum < 0 {

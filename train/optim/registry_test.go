@@ -8,7 +8,7 @@ import (
 // The registries are the one list of optimizer and schedule names: the
 // experiment spec validates train.optimizer and train.schedule against them.
 func TestRegistries(t *testing.T) {
-	if got, want := Optimizers.Names(), []string{string(KindAdam), string(KindAdamW), string(KindSGD)}; !slices.Equal(got, want) {
+	if got, want := Optimizers.Names(), []string{string(KindAdam), string(KindAdamW), string(KindBertAdam), string(KindSGD)}; !slices.Equal(got, want) {
 		t.Errorf("optimizers %v, want %v", got, want)
 	}
 	want := []string{ScheduleLinear, ScheduleLinearWarmup, ScheduleCosine, ScheduleCosineWarmup, ScheduleConstant, ScheduleConstantWarmup}
