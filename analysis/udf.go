@@ -18,9 +18,12 @@ import (
 //
 // NULL when a list has fewer than 2 values or the test is undefined; NULL
 // and NaN elements are skipped.
-var testUDFs = map[string]func(a, b []float64) float64{
-	"welch_p": func(a, b []float64) float64 { _, _, p := welch(a, b); return p },
-	"bf_p":    func(a, b []float64) float64 { _, p := brownForsythe(a, b); return p },
+var testUDFs = []struct {
+	name string
+	test func(a, b []float64) float64
+}{
+	{"welch_p", func(a, b []float64) float64 { _, _, p := welch(a, b); return p }},
+	{"bf_p", func(a, b []float64) float64 { _, p := brownForsythe(a, b); return p }},
 }
 
 type listTestUDF struct {
@@ -64,9 +67,9 @@ func registerUDFs(c *sql.Conn) error {
 	if err != nil {
 		return err
 	}
-	for _, name := range []string{"welch_p", "bf_p"} {
-		if err := duckdb.RegisterScalarUDF(c, name, listTestUDF{list: list, double: double, test: testUDFs[name]}); err != nil {
-			return fmt.Errorf("register SQL function %s: %w", name, err)
+	for _, u := range testUDFs {
+		if err := duckdb.RegisterScalarUDF(c, u.name, listTestUDF{list: list, double: double, test: u.test}); err != nil {
+			return fmt.Errorf("register SQL function %s: %w", u.name, err)
 		}
 	}
 	return nil

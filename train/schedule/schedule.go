@@ -249,7 +249,8 @@ func Simulate(p Params, total, perEpoch int) Cost {
 		c.OptimizerSteps = p.EnsembleSize * total
 		return c
 	case EarlyDiscard:
-		c.OptimizerSteps = p.Candidates*DiscardStep(p, total) + total - DiscardStep(p, total)
+		d := DiscardStep(p, total)
+		c.OptimizerSteps = p.Candidates*d + total - d
 		return c
 	}
 	plan := NewPlan(p, Run{Total: total, PerEpoch: perEpoch})

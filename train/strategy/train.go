@@ -129,9 +129,7 @@ func trainEnsemble(ctx context.Context, s Setup, newModel NewModel, train, test 
 	k := s.Strategy.EnsembleSize
 	runs := make([]*run, k)
 	errs := make([]error, k)
-	single := s
-	single.Strategy.Name = schedule.Default
-	single.Parallel = 1
+	single := s.single()
 	s.each(k, func(i int) {
 		r, err := newRun(single, s.ensembleSeeds(i), newModel, train)
 		if err == nil {
@@ -150,14 +148,8 @@ func trainEnsemble(ctx context.Context, s Setup, newModel NewModel, train, test 
 	for i, r := range runs {
 		voters[i] = r.main.m
 		if i > 0 {
-			for _, st := range r.steps {
-				st.Model = i
-				lead.steps = append(lead.steps, st)
-			}
-			lead.cost.OptimizerSteps += r.cost.OptimizerSteps
-			lead.cost.ForwardSamples += r.cost.ForwardSamples
-			lead.cost.BackwardSamples += r.cost.BackwardSamples
-			lead.cost.TrainFLOPs += r.cost.TrainFLOPs
+			lead.steps = r.stepsAs(i, lead.steps)
+			lead.cost.addTraining(r.cost)
 		}
 	}
 	lead.members = nil
@@ -178,9 +170,7 @@ func trainEarlyDiscard(ctx context.Context, s Setup, newModel NewModel, train, t
 		return nil, fmt.Errorf("early_discard: no validation samples")
 	}
 	k := s.Strategy.Candidates
-	single := s
-	single.Strategy.Name = schedule.Default
-	single.Parallel = 1
+	single := s.single()
 	runs := make([]*run, k)
 	scores := make([]float64, k)
 	errs := make([]error, k)
@@ -213,8 +203,7 @@ func trainEarlyDiscard(ctx context.Context, s Setup, newModel NewModel, train, t
 		}
 	}
 	lead := runs[best]
-	lead.event(lead.step, results.EventCandidatesDiscarded, scores[best])
-	lead.events[len(lead.events)-1].Models = k
+	lead.events = append(lead.events, Event{Step: lead.step, Kind: results.EventCandidatesDiscarded, Models: k, Scale: scores[best]})
 	if err := lead.advance(ctx, lead.total); err != nil {
 		return nil, err
 	}
@@ -222,21 +211,40 @@ func trainEarlyDiscard(ctx context.Context, s Setup, newModel NewModel, train, t
 	// Steps and cost: every candidate's, each logged as its own model.
 	var steps []StepLog
 	for i, r := range runs {
-		for _, st := range r.steps {
-			st.Model = i
-			steps = append(steps, st)
-		}
+		steps = r.stepsAs(i, steps)
 		if i != best {
-			lead.cost.OptimizerSteps += r.cost.OptimizerSteps
-			lead.cost.ForwardSamples += r.cost.ForwardSamples
-			lead.cost.BackwardSamples += r.cost.BackwardSamples
-			lead.cost.TrainFLOPs += r.cost.TrainFLOPs
+			lead.cost.addTraining(r.cost)
 		}
 	}
 	lead.steps = steps
 	o := lead.predict(test)
 	o.Cost.InferencePasses += int64(k * len(s.Validation))
 	return o, nil
+}
+
+// single is the setup of one model of an ensemble or one candidate: the
+// default strategy, trained alone.
+func (s Setup) single() Setup {
+	s.Strategy.Name = schedule.Default
+	s.Parallel = 1
+	return s
+}
+
+// stepsAs appends r's step logs to dst, each as model i.
+func (r *run) stepsAs(i int, dst []StepLog) []StepLog {
+	for _, st := range r.steps {
+		st.Model = i
+		dst = append(dst, st)
+	}
+	return dst
+}
+
+// addTraining adds the training cost of another model's run.
+func (c *Cost) addTraining(o Cost) {
+	c.OptimizerSteps += o.OptimizerSteps
+	c.ForwardSamples += o.ForwardSamples
+	c.BackwardSamples += o.BackwardSamples
+	c.TrainFLOPs += o.TrainFLOPs
 }
 
 // ensembleSeeds are the seeds of ensemble model i: its own streams, with the
