@@ -74,9 +74,11 @@ func writeParquetT[T any](t *testing.T, path string, rows []T) {
 	}
 }
 
-// writeFixture writes the groups into dir (runs, predictions, steps, events).
-func writeFixture(t *testing.T, dir string, groups []fixtureGroup) {
+// writeFixture writes the groups into a new folder (runs, predictions,
+// steps, events) and returns it.
+func writeFixture(t *testing.T, groups []fixtureGroup) string {
 	t.Helper()
+	dir := t.TempDir()
 	for _, tb := range results.Tables {
 		if err := os.MkdirAll(filepath.Join(dir, tb), 0o755); err != nil {
 			t.Fatal(err)
@@ -139,18 +141,46 @@ func writeFixture(t *testing.T, dir string, groups []fixtureGroup) {
 			writeParquetT(t, filepath.Join(dir, results.TableRuns, id+".parquet"), []results.RunRow{row})
 		}
 	}
+	return dir
 }
 
 func openFixture(t *testing.T, groups []fixtureGroup) (*DB, string) {
 	t.Helper()
-	dir := t.TempDir()
-	writeFixture(t, dir, groups)
+	dir := writeFixture(t, groups)
 	d, err := Open(context.Background(), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
 	return d, dir
+}
+
+// aggregateFixture writes the groups into a new folder, aggregates it and
+// returns the folder and what Aggregate printed.
+func aggregateFixture(t *testing.T, groups []fixtureGroup) (dir, out string) {
+	t.Helper()
+	dir = writeFixture(t, groups)
+	var buf bytes.Buffer
+	if err := Aggregate(context.Background(), dir, &buf); err != nil {
+		t.Fatal(err)
+	}
+	return dir, buf.String()
+}
+
+// summaryOf is the summary of the results folder dir, computed in a
+// session of its own.
+func summaryOf(t *testing.T, dir string) []SummaryRow {
+	t.Helper()
+	d, err := Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	rows, err := d.Summary(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
 }
 
 // ---------------------------------------------------------------------------
@@ -342,11 +372,7 @@ var scipyTests = []struct {
 }
 
 func TestTestsMatchScipy(t *testing.T) {
-	d, _ := openFixture(t, mainFixture)
-	rows, err := d.Summary(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := summaryOf(t, writeFixture(t, mainFixture))
 	for _, c := range scipyTests {
 		r := rowFor(t, rows, c.dataset, c.strategy)
 		name := c.dataset + "/" + c.strategy
@@ -421,20 +447,8 @@ func TestBootstrapReproducible(t *testing.T) {
 
 	// Through the summary: the same intervals in two sessions, and plausible.
 	groups := mainFixture
-	d1, dir := openFixture(t, groups)
-	r1, err := d1.Summary(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	d2, err := Open(context.Background(), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d2.Close()
-	r2, err := d2.Summary(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir := writeFixture(t, groups)
+	r1, r2 := summaryOf(t, dir), summaryOf(t, dir)
 	for i := range r1 {
 		a, b := r1[i], r2[i]
 		if a.MeanCILow != b.MeanCILow || a.MeanCIHigh != b.MeanCIHigh || a.StdCILow != b.StdCILow || a.StdCIHigh != b.StdCIHigh {
@@ -454,11 +468,7 @@ func TestBootstrapReproducible(t *testing.T) {
 		}
 	}
 	// The interval of a configuration does not depend on the others.
-	d3, _ := openFixture(t, groups[:1])
-	r3, err := d3.Summary(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	r3 := summaryOf(t, writeFixture(t, groups[:1]))
 	if r3[0].MeanCILow != r1[0].MeanCILow || r3[0].StdCIHigh != r1[0].StdCIHigh {
 		t.Errorf("intervals depend on the other configurations")
 	}
@@ -482,11 +492,7 @@ func TestFactorStudy(t *testing.T) {
 		{dataset: "sst2", strategy: "fixed", classes: 2, steps: 10, flops: 1, wall: 1,
 			f1: []float64{0.81, 0.81}, seedsOf: func(int) seeds.Set { return seeds.ForRun(27, 0, seeds.Factors) }},
 	}
-	d, _ := openFixture(t, groups)
-	rows, err := d.Summary(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := summaryOf(t, writeFixture(t, groups))
 	for s, want := range map[string]string{
 		"default":    "sample_order,model_init,model_randomness,noise,augmentation",
 		"init_only":  "model_init",
@@ -519,59 +525,42 @@ func TestFactorStudy(t *testing.T) {
 	}
 }
 
-// TestAggregateNotesMixedBuilds: a folder whose runs come from two builds
-// says so.
-func TestAggregateNotesMixedBuilds(t *testing.T) {
-	dir := t.TempDir()
-	other := mainFixture[1]
-	other.version = "dev+4ed2f14df7b0"
-	writeFixture(t, dir, []fixtureGroup{mainFixture[0], other})
-	var buf bytes.Buffer
-	if err := Aggregate(context.Background(), dir, &buf); err != nil {
-		t.Fatal(err)
-	}
-	if want := "note: these runs come from 2 builds of deni (dev+4ed2f14df7b0, test)"; !strings.Contains(buf.String(), want) {
-		t.Errorf("output lacks %q:\n%s", want, buf.String())
-	}
-	if strings.Contains(buf.String(), "different model folders") {
-		t.Errorf("one model folder reported as several:\n%s", buf.String())
-	}
-	// Runs of one model name with other weights (model_files) are flagged.
-	dir = t.TempDir()
-	other.modelFiles = "22f9e3b96745333f"
-	writeFixture(t, dir, []fixtureGroup{mainFixture[0], other})
-	buf.Reset()
-	if err := Aggregate(context.Background(), dir, &buf); err != nil {
-		t.Fatal(err)
-	}
-	if want := "warning: the runs of model glove-mini used 2 different model folders"; !strings.Contains(buf.String(), want) {
-		t.Errorf("output lacks %q:\n%s", want, buf.String())
-	}
-	if strings.Contains(buf.String(), "learning rates") {
-		t.Errorf("one learning rate reported as several:\n%s", buf.String())
-	}
-	// Runs of one summary row with different learning rates are flagged.
-	dir = t.TempDir()
-	mixed := mainFixture[0]
-	mixed.lrOf = func(i int) float64 { return []float64{1e-3, 3e-3}[i%2] }
-	writeFixture(t, dir, []fixtureGroup{mixed, mainFixture[1]})
-	buf.Reset()
-	if err := Aggregate(context.Background(), dir, &buf); err != nil {
-		t.Fatal(err)
-	}
-	if want := "warning: the runs of sst2 / glove-mini / full / default / none used learning rates 0.001, 0.003"; !strings.Contains(buf.String(), want) {
-		t.Errorf("output lacks %q:\n%s", want, buf.String())
+// TestAggregateNotes: a folder whose runs come from two builds says so; runs
+// of one model name with other weights (model_files), and runs of one
+// summary row with different learning rates, are flagged.
+func TestAggregateNotes(t *testing.T) {
+	otherBuild := mainFixture[1]
+	otherBuild.version = "dev+4ed2f14df7b0"
+	otherFiles := otherBuild
+	otherFiles.modelFiles = "22f9e3b96745333f"
+	mixedLR := mainFixture[0]
+	mixedLR.lrOf = func(i int) float64 { return []float64{1e-3, 3e-3}[i%2] }
+	for _, c := range []struct {
+		name          string
+		groups        []fixtureGroup
+		want, notWant string
+	}{
+		{"two builds", []fixtureGroup{mainFixture[0], otherBuild},
+			"note: these runs come from 2 builds of deni (dev+4ed2f14df7b0, test)", "different model folders"},
+		{"two model folders", []fixtureGroup{mainFixture[0], otherFiles},
+			"warning: the runs of model glove-mini used 2 different model folders", "learning rates"},
+		{"two learning rates", []fixtureGroup{mixedLR, mainFixture[1]},
+			"warning: the runs of sst2 / glove-mini / full / default / none used learning rates 0.001, 0.003", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, out := aggregateFixture(t, c.groups)
+			if !strings.Contains(out, c.want) {
+				t.Errorf("output lacks %q:\n%s", c.want, out)
+			}
+			if c.notWant != "" && strings.Contains(out, c.notWant) {
+				t.Errorf("output says %q:\n%s", c.notWant, out)
+			}
+		})
 	}
 }
 
 func TestAggregateWritesSummaryAndTable(t *testing.T) {
-	dir := t.TempDir()
-	writeFixture(t, dir, mainFixture)
-	var buf bytes.Buffer
-	if err := Aggregate(context.Background(), dir, &buf); err != nil {
-		t.Fatal(err)
-	}
-	out := buf.String()
+	dir, out := aggregateFixture(t, mainFixture)
 	// sst2/deni: 85.02 ± 0.39 (0.85025 prints as 85.02) is the best sst2 mean; trec/deni 75.81 ± 0.50.
 	for _, want := range []string{
 		"76.04 ± 11.62", "85.02 ± 0.39 *", "75.81 ± 0.50 * †",
@@ -625,17 +614,8 @@ func TestAggregateWritesSummaryAndTable(t *testing.T) {
 		t.Errorf("summary.parquet: %+v", got)
 	}
 	// Markdown variant: bold best.
-	buf.Reset()
-	d, err := Open(context.Background(), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	rows, err := d.Summary(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := WriteTables(&buf, rows, "markdown"); err != nil {
+	var buf bytes.Buffer
+	if err := WriteTables(&buf, summaryOf(t, dir), "markdown"); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(buf.String(), "| **85.02 ± 0.39** |") {
@@ -698,8 +678,7 @@ func TestBadFilesNamed(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			dir := t.TempDir()
-			writeFixture(t, dir, mainFixture[:1])
+			dir := writeFixture(t, mainFixture[:1])
 			bad := filepath.Join(dir, c.table, "zz-bad.parquet")
 			c.write(t, bad)
 			_, err := Open(context.Background(), dir)
@@ -718,8 +697,7 @@ func TestBadFilesNamed(t *testing.T) {
 	}
 	// A good footer over corrupt pages is found when DuckDB fails to read it.
 	t.Run("corrupt pages", func(t *testing.T) {
-		dir := t.TempDir()
-		writeFixture(t, dir, mainFixture[:1])
+		dir := writeFixture(t, mainFixture[:1])
 		p := filepath.Join(dir, "steps", "zz-bad.parquet")
 		var rows []results.StepRow
 		for i := 0; i < 2000; i++ {
@@ -749,8 +727,7 @@ func TestBadFilesNamed(t *testing.T) {
 }
 
 func TestSQLFormats(t *testing.T) {
-	dir := t.TempDir()
-	writeFixture(t, dir, mainFixture)
+	dir := writeFixture(t, mainFixture)
 	q := "SELECT strategy, count(*) AS n, round(avg(macro_f1) * 100, 2) AS f1 FROM runs WHERE dataset = 'trec' GROUP BY strategy ORDER BY strategy"
 	run := func(format string) string {
 		var out bytes.Buffer
@@ -810,8 +787,7 @@ func TestSQLFormats(t *testing.T) {
 }
 
 func TestReportSelfContained(t *testing.T) {
-	dir := t.TempDir()
-	writeFixture(t, dir, mainFixture)
+	dir := writeFixture(t, mainFixture)
 	os.WriteFile(filepath.Join(dir, "experiment.yaml"), []byte("name: fx\n"), 0o644)
 	var buf bytes.Buffer
 	if err := Report(context.Background(), dir, &buf); err != nil {
@@ -857,6 +833,15 @@ func TestReportSelfContained(t *testing.T) {
 		if !strings.Contains(html, want) {
 			t.Errorf("report.html lacks %q", want)
 		}
+	}
+	// The metadata's last column: the optimizer steps of all runs (a
+	// HUGEINT sum in SQL); failed runs have none.
+	var steps int64
+	for _, g := range mainFixture {
+		steps += g.steps * int64(len(g.f1))
+	}
+	if want := fmt.Sprintf("<td>%d</td></tr>", steps); !strings.Contains(html, want) {
+		t.Errorf("report.html's metadata lacks the optimizer steps %q", want)
 	}
 	for _, name := range []string{"std_vs_cost", "sst2_f1_distribution", "sst2_mean_std", "sst2_std_vs_cost", "sst2_loss",
 		"trec_f1_distribution", "trec_loss"} {

@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/big"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -44,20 +45,11 @@ func (d *DB) Query(ctx context.Context, query string, w io.Writer, format string
 		return err
 	}
 	var records [][]any
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return fmt.Errorf("query: %w", err)
-		}
-		rec := make([]any, len(cols))
-		copy(rec, vals)
-		records = append(records, rec)
-	}
-	if err := rows.Err(); err != nil {
+	err = scanRows(rows, len(cols), func(vals []any) error {
+		records = append(records, slices.Clone(vals))
+		return nil
+	})
+	if err != nil {
 		return d.mapError(fmt.Errorf("query: %w", err), results.Tables...)
 	}
 	switch format {

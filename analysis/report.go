@@ -33,18 +33,11 @@ func Report(ctx context.Context, resultsDir string, w io.Writer) error {
 
 // ReportWith is Report with options (Out: another output folder).
 func ReportWith(ctx context.Context, resultsDir string, w io.Writer, o Options) error {
-	d, err := openWithRuns(ctx, resultsDir)
+	d, out, err := openAndWriteSummary(ctx, resultsDir, o)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	out := o.Out
-	if out == "" {
-		out = resultsDir
-	}
-	if err := d.WriteSummary(ctx, out); err != nil {
-		return err
-	}
 	page, plots, err := d.buildReport(ctx, out)
 	if err != nil {
 		return err
@@ -99,15 +92,26 @@ type reportPower struct {
 	Notes   []string
 }
 
+// metaRow is a row of sql/metadata.sql.
 type metaRow struct {
-	Experiment, BLAS, DeniVersion, GoVersion string
-	Runs, Done, Failed, Strategies           int64
-	Datasets, Models, Tunings, Augments      string
-	FirstStarted, LastFinished               string
-	WallSeconds                              float64
-	OptimizerSteps                           float64
-	WallText                                 string
-	StepsText                                string
+	Experiment     string  `col:"experiment"`
+	BLAS           string  `col:"blas"`
+	DeniVersion    string  `col:"deni_version"`
+	GoVersion      string  `col:"go_version"`
+	Runs           int64   `col:"runs"`
+	Done           int64   `col:"done"`
+	Failed         int64   `col:"failed"`
+	Datasets       string  `col:"datasets"`
+	Models         string  `col:"models"`
+	Tunings        string  `col:"tunings"`
+	Augments       string  `col:"augments"`
+	Strategies     int64   `col:"strategies"`
+	FirstStarted   string  `col:"first_started"`
+	LastFinished   string  `col:"last_finished"`
+	WallSeconds    float64 `col:"wall_seconds"`
+	OptimizerSteps float64 `col:"optimizer_steps"`
+	WallText       string
+	StepsText      string
 }
 
 type reportBlock struct {
@@ -518,39 +522,13 @@ func (d *DB) metadata(ctx context.Context) ([]metaRow, error) {
 	if err != nil {
 		return nil, d.mapError(fmt.Errorf("metadata: %w", err), results.TableRuns)
 	}
-	defer rows.Close()
-	var out []metaRow
-	for rows.Next() {
-		var m metaRow
-		var vals [16]any
-		ptrs := make([]any, len(vals))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, fmt.Errorf("metadata: %w", err)
-		}
-		str := func(x any) string { return formatValue(x, false) }
-		i64 := func(x any) int64 { n, _ := toInt(x); return n }
-		f64 := func(x any) float64 {
-			switch v := x.(type) {
-			case float64:
-				return v
-			case nil:
-				return math.NaN()
-			}
-			n, _ := toInt(x)
-			return float64(n)
-		}
-		m.Experiment, m.BLAS, m.DeniVersion, m.GoVersion = str(vals[0]), str(vals[1]), str(vals[2]), str(vals[3])
-		m.Runs, m.Done, m.Failed = i64(vals[4]), i64(vals[5]), i64(vals[6])
-		m.Datasets, m.Models, m.Tunings, m.Augments = str(vals[7]), str(vals[8]), str(vals[9]), str(vals[10])
-		m.Strategies = i64(vals[11])
-		m.FirstStarted, m.LastFinished = str(vals[12]), str(vals[13])
-		m.WallSeconds, m.OptimizerSteps = f64(vals[14]), f64(vals[15])
-		m.WallText = num(m.WallSeconds, "%.0f s")
-		m.StepsText = num(m.OptimizerSteps, "%.0f")
-		out = append(out, m)
+	out, err := scanStructs[metaRow](rows)
+	if err != nil {
+		return nil, fmt.Errorf("metadata: %w", err)
 	}
-	return out, rows.Err()
+	for i := range out {
+		out[i].WallText = num(out[i].WallSeconds, "%.0f s")
+		out[i].StepsText = num(out[i].OptimizerSteps, "%.0f")
+	}
+	return out, nil
 }

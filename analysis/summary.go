@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/big"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -255,6 +256,25 @@ func openWithRuns(ctx context.Context, resultsDir string) (*DB, error) {
 	return d, nil
 }
 
+// openAndWriteSummary opens resultsDir as openWithRuns does and writes
+// summary.parquet and summary.csv into the output folder (o.Out, by default
+// resultsDir), which it returns: the first steps of Aggregate and Report.
+func openAndWriteSummary(ctx context.Context, resultsDir string, o Options) (*DB, string, error) {
+	d, err := openWithRuns(ctx, resultsDir)
+	if err != nil {
+		return nil, "", err
+	}
+	out := o.Out
+	if out == "" {
+		out = resultsDir
+	}
+	if err := d.WriteSummary(ctx, out); err != nil {
+		d.Close()
+		return nil, "", err
+	}
+	return d, out, nil
+}
+
 // Aggregate computes the summary of the experiment in resultsDir
 // (DIR/<experiment>), writes summary.parquet and summary.csv into it and
 // prints the paper-style table and the factor study to w. It is also the
@@ -266,20 +286,13 @@ func Aggregate(ctx context.Context, resultsDir string, w io.Writer) error {
 
 // AggregateWith is Aggregate with options.
 func AggregateWith(ctx context.Context, resultsDir string, w io.Writer, o Options) error {
-	d, err := openWithRuns(ctx, resultsDir)
+	d, out, err := openAndWriteSummary(ctx, resultsDir, o)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
 	rows, err := d.Summary(ctx)
 	if err != nil {
-		return err
-	}
-	out := o.Out
-	if out == "" {
-		out = resultsDir
-	}
-	if err := d.WriteSummary(ctx, out); err != nil {
 		return err
 	}
 	if err := WriteTables(w, rows, o.Format); err != nil {
@@ -346,7 +359,7 @@ func mixedLRNotes(ctx context.Context, d *DB, w io.Writer) error {
 
 // scanStructs reads rows into structs of type T by the `col` tags of its
 // fields: NULL becomes NaN for floats, 0 for integers and "" for strings.
-// Columns without a field are ignored.
+// Columns without a field, and fields without a tag, are ignored.
 func scanStructs[T any](rows *sql.Rows) ([]T, error) {
 	defer rows.Close()
 	cols, err := rows.Columns()
@@ -365,15 +378,7 @@ func scanStructs[T any](rows *sql.Rows) ([]T, error) {
 		}
 	}
 	var out []T
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, err
-		}
+	err = scanRows(rows, len(cols), func(vals []any) error {
 		var t T
 		v := reflect.ValueOf(&t).Elem()
 		for i, j := range index {
@@ -381,24 +386,44 @@ func scanStructs[T any](rows *sql.Rows) ([]T, error) {
 				continue
 			}
 			if err := setField(v.Field(j), vals[i]); err != nil {
-				return nil, fmt.Errorf("column %s: %w", cols[i], err)
+				return fmt.Errorf("column %s: %w", cols[i], err)
 			}
 		}
 		out = append(out, t)
+		return nil
+	})
+	return out, err
+}
+
+// scanRows calls f with the values of each row of rows (n columns), as
+// database/sql scans them into an any. f gets the same slice every row: it
+// copies what it keeps.
+func scanRows(rows *sql.Rows, n int, f func(vals []any) error) error {
+	vals := make([]any, n)
+	ptrs := make([]any, n)
+	for i := range vals {
+		ptrs[i] = &vals[i]
 	}
-	return out, rows.Err()
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		if err := f(vals); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 func setField(f reflect.Value, x any) error {
+	v := reflect.ValueOf(x) // the zero Value for NULL
 	switch f.Kind() {
 	case reflect.Float64:
-		switch v := x.(type) {
-		case nil:
+		switch {
+		case x == nil:
 			f.SetFloat(math.NaN())
-		case float64:
-			f.SetFloat(v)
-		case float32:
-			f.SetFloat(float64(v))
+		case v.CanFloat():
+			f.SetFloat(v.Float())
 		default:
 			n, ok := toInt(x)
 			if !ok {
@@ -417,40 +442,28 @@ func setField(f reflect.Value, x any) error {
 		}
 		f.SetInt(n)
 	case reflect.String:
-		switch v := x.(type) {
-		case nil:
+		if x == nil {
 			f.SetString("")
-		case string:
-			f.SetString(v)
-		default:
-			f.SetString(fmt.Sprint(v))
+			return nil
 		}
+		f.SetString(fmt.Sprint(x))
 	default:
 		return fmt.Errorf("unsupported field kind %s", f.Kind())
 	}
 	return nil
 }
 
+// toInt converts an integer of any size, including DuckDB's HUGEINT (a
+// *big.Int: sum of a BIGINT column) when it fits.
 func toInt(x any) (int64, bool) {
-	switch v := x.(type) {
-	case int64:
-		return v, true
-	case int32:
-		return int64(v), true
-	case int16:
-		return int64(v), true
-	case int8:
-		return int64(v), true
-	case int:
-		return int64(v), true
-	case uint64:
-		return int64(v), true
-	case uint32:
-		return int64(v), true
-	case uint16:
-		return int64(v), true
-	case uint8:
-		return int64(v), true
+	if b, ok := x.(*big.Int); ok {
+		return b.Int64(), b.IsInt64()
+	}
+	switch v := reflect.ValueOf(x); {
+	case v.CanInt():
+		return v.Int(), true
+	case v.CanUint():
+		return int64(v.Uint()), true
 	}
 	return 0, false
 }

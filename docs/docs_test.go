@@ -50,7 +50,7 @@ func TestCheckLinksFindsBrokenLinks(t *testing.T) {
 			"See [a](docs/a.md), [its part](docs/a.md#the-part-two-x) and [folder](docs/).\n" +
 			"[gone](docs/missing.md) and [bad anchor](docs/a.md#nowhere), [up](../outside.md).\n" +
 			"[web](https://example.org/x.md) [mail](mailto:x@example.org) [local](#top) [no](#bottom)\n" +
-			"`[in code](docs/nothing.md)` and a [two-line\nlink](docs/b.txt).\n" +
+			"`[in code](docs/nothing.md)` and a [two-line\nlink](docs/b.txt). ``[in `code` too](docs/nothing.md)``\n" +
 			"```sh\ncat [fenced](docs/nothing.md)\n```\n" +
 			"![image](docs/pic.png) [not a ref]: docs/nothing.md\n" +
 			"[ref]: docs/also-missing.md\n")},
@@ -216,30 +216,12 @@ func prose(md string) string {
 func blankCodeSpans(s string) string {
 	b := []byte(s)
 	for i := 0; i < len(b); {
-		if b[i] != '`' {
+		n := backticks(b, i)
+		if n == 0 {
 			i++
 			continue
 		}
-		n := 0
-		for i+n < len(b) && b[i+n] == '`' {
-			n++
-		}
-		end := -1
-		for j := i + n; j < len(b); {
-			if b[j] != '`' {
-				j++
-				continue
-			}
-			m := 0
-			for j+m < len(b) && b[j+m] == '`' {
-				m++
-			}
-			if m == n {
-				end = j + m
-				break
-			}
-			j += m
-		}
+		end := spanEnd(b, i+n, n)
 		if end < 0 {
 			i += n // an unmatched run is literal text
 			continue
@@ -248,6 +230,31 @@ func blankCodeSpans(s string) string {
 		i = end
 	}
 	return string(b)
+}
+
+// spanEnd is the end of the first run of exactly n backticks from b[from]
+// on, or -1.
+func spanEnd(b []byte, from, n int) int {
+	for j := from; j < len(b); {
+		switch m := backticks(b, j); m {
+		case 0:
+			j++
+		case n:
+			return j + m
+		default:
+			j += m
+		}
+	}
+	return -1
+}
+
+// backticks is the length of the run of backticks that starts at b[i].
+func backticks(b []byte, i int) int {
+	n := 0
+	for i+n < len(b) && b[i+n] == '`' {
+		n++
+	}
+	return n
 }
 
 // blank replaces every byte of s but newlines with a space, so that s keeps

@@ -63,10 +63,14 @@ func runSeeds(root uint64, s seeds.Set) RunSeeds {
 // CanonicalConfig is the JSON that identifies a run; its hash is the run ID.
 // It holds everything that changes the result and nothing that does not
 // (no paths, no experiment name), so IDs are equal on a laptop and a cluster.
-func (r Run) CanonicalConfig() string {
-	b, err := json.Marshal(r)
+func (r Run) CanonicalConfig() string { return mustJSON("run config", r) }
+
+// mustJSON is v's JSON. The types it serves (Run, AugmentSpec) always
+// encode, or the code is wrong: it panics naming what.
+func mustJSON(what string, v any) string {
+	b, err := json.Marshal(v)
 	if err != nil {
-		panic(fmt.Sprintf("pipeline: run config is not JSON: %v", err))
+		panic(fmt.Sprintf("pipeline: %s is not JSON: %v", what, err))
 	}
 	return string(b)
 }

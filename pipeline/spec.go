@@ -131,13 +131,7 @@ func (a AugmentSpec) MarshalJSON() ([]byte, error) {
 
 // identity is what makes two entries give different runs: the entry's
 // canonical JSON.
-func (a AugmentSpec) identity() string {
-	b, err := json.Marshal(a)
-	if err != nil {
-		panic(fmt.Sprintf("pipeline: augment entry is not JSON: %v", err))
-	}
-	return string(b)
-}
+func (a AugmentSpec) identity() string { return mustJSON("augment entry", a) }
 
 // SeedSpec controls the randomness factors: every factor's stream derives
 // from Root; a fixed factor has the same seed in every run, the others vary

@@ -38,20 +38,11 @@ SELECT
 FROM summary_stats s
 LEFT JOIN summary_stats d
     ON  d.strategy = 'default'
-    AND d.dataset IS NOT DISTINCT FROM s.dataset
-    AND d.model   IS NOT DISTINCT FROM s.model
-    AND d.tuning  IS NOT DISTINCT FROM s.tuning
-    AND d.augment IS NOT DISTINCT FROM s.augment
+    AND (d.dataset, d.model, d.tuning, d.augment) IS NOT DISTINCT FROM (s.dataset, s.model, s.tuning, s.augment)
 LEFT JOIN summary_stats e
     ON  e.strategy = 'ensemble'
-    AND e.dataset IS NOT DISTINCT FROM s.dataset
-    AND e.model   IS NOT DISTINCT FROM s.model
-    AND e.tuning  IS NOT DISTINCT FROM s.tuning
-    AND e.augment IS NOT DISTINCT FROM s.augment
+    AND (e.dataset, e.model, e.tuning, e.augment) IS NOT DISTINCT FROM (s.dataset, s.model, s.tuning, s.augment)
 LEFT JOIN summary_tests t
     ON  t.strategy = s.strategy
-    AND t.dataset IS NOT DISTINCT FROM s.dataset
-    AND t.model   IS NOT DISTINCT FROM s.model
-    AND t.tuning  IS NOT DISTINCT FROM s.tuning
-    AND t.augment IS NOT DISTINCT FROM s.augment
+    AND (t.dataset, t.model, t.tuning, t.augment) IS NOT DISTINCT FROM (s.dataset, s.model, s.tuning, s.augment)
 ORDER BY s.dataset, s.model, s.tuning, s.augment, s.strategy_rank, s.strategy;

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 
@@ -27,13 +28,10 @@ It writes summary.parquet and summary.csv into the results folder and prints the
 paper-style table (strategies x datasets, "mean ± std" x100).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if results == "" {
-				return fmt.Errorf("--results is required (the experiment's folder, e.g. results/quickstart)")
-			}
 			return analysis.AggregateWith(cmd.Context(), results, cmd.OutOrStdout(), analysis.Options{Out: out, Format: format})
 		},
 	}
-	cmd.Flags().StringVar(&results, "results", "", "the experiment's results folder (results/<experiment>)")
+	resultsFlag(cmd, &results)
 	cmd.Flags().StringVar(&out, "out", "", "write summary.parquet/summary.csv here instead of the results folder")
 	cmd.Flags().StringVar(&format, "format", "text", "printed table: text or markdown")
 	return cmd
@@ -56,9 +54,6 @@ Examples:
   deni sql --results results/quickstart --format csv "SELECT * FROM summary"`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if results == "" {
-				return fmt.Errorf("--results is required (the experiment's folder, e.g. results/quickstart)")
-			}
 			q := args[0]
 			if q == "-" {
 				b, err := io.ReadAll(cmd.InOrStdin())
@@ -70,7 +65,7 @@ Examples:
 			return analysis.QueryDir(cmd.Context(), results, q, cmd.OutOrStdout(), cmd.ErrOrStderr(), format)
 		},
 	}
-	cmd.Flags().StringVar(&results, "results", "", "the experiment's results folder (results/<experiment>)")
+	resultsFlag(cmd, &results)
 	cmd.Flags().StringVar(&format, "format", "table", "output: table, csv or json")
 	return cmd
 }
@@ -88,13 +83,22 @@ curves with the Noisy Interpolation / Delayed Ensemble events, the summary table
 and the experiment's metadata. It refreshes summary.parquet and summary.csv.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if results == "" {
-				return fmt.Errorf("--results is required (the experiment's folder, e.g. results/quickstart)")
-			}
 			return analysis.ReportWith(cmd.Context(), results, cmd.OutOrStdout(), analysis.Options{Out: out})
 		},
 	}
-	cmd.Flags().StringVar(&results, "results", "", "the experiment's results folder (results/<experiment>)")
+	resultsFlag(cmd, &results)
 	cmd.Flags().StringVar(&out, "out", "", "write report.html, plots/ and summary.* here instead of the results folder")
 	return cmd
+}
+
+// resultsFlag registers --results, the experiment's results folder, which
+// the command needs.
+func resultsFlag(cmd *cobra.Command, results *string) {
+	cmd.Flags().StringVar(results, "results", "", "the experiment's results folder (results/<experiment>)")
+	cmd.PreRunE = func(*cobra.Command, []string) error {
+		if *results == "" {
+			return errors.New("--results is required (the experiment's folder, e.g. results/quickstart)")
+		}
+		return nil
+	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,11 +16,7 @@ train: {labelled: 48, epochs: 1}
 `
 
 func TestAugmentCommand(t *testing.T) {
-	dir := t.TempDir()
-	spec := filepath.Join(dir, "aug.yaml")
-	if err := os.WriteFile(spec, []byte(augmentSpec), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir, spec := writeSpec(t, augmentSpec)
 	out := filepath.Join(dir, "results")
 	text, err := runDeni(t, "augment", "-c", spec, "--out", out, "--json")
 	if err != nil {

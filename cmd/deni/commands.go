@@ -1,6 +1,10 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+)
 
 // commands lists the subcommands of deni.
 func commands() []*cobra.Command {
@@ -12,4 +16,13 @@ func commands() []*cobra.Command {
 		newModelCmd(),
 		newPretrainCmd(),
 	}
+}
+
+// commandContext is cmd's context, or the background context when cmd runs
+// without one (Execute rather than ExecuteContext).
+func commandContext(cmd *cobra.Command) context.Context {
+	if ctx := cmd.Context(); ctx != nil {
+		return ctx
+	}
+	return context.Background()
 }

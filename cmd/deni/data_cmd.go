@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-
 	"github.com/spf13/cobra"
 
 	"github.com/deni-project/deni/data"
@@ -72,11 +70,7 @@ the labelled set under the seeds of run 0 (data_split and label_choice derived
 from --seed, 27 by default, as in the paper's fixed factors).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			if ctx == nil {
-				ctx = context.Background()
-			}
-			s, err := data.SummarizeRegistered(ctx, args[0], resolveDataDir(dir), root, labelled)
+			s, err := data.SummarizeRegistered(commandContext(cmd), args[0], resolveDataDir(dir), root, labelled)
 			if err != nil {
 				return err
 			}

@@ -78,10 +78,6 @@ there when missing). Texts are raw: no tokenization, no model is loaded.`,
 // loadExperiment reads an experiment file (with --data-dir overriding its
 // data_dir) for a command, with the command's context.
 func loadExperiment(cmd *cobra.Command, config, dataDir string) (context.Context, *pipeline.Experiment, error) {
-	ctx := cmd.Context()
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	e, err := stages.Load(config, dataDir)
-	return ctx, e, err
+	return commandContext(cmd), e, err
 }

@@ -249,11 +249,7 @@ train: {labelled: 48, epochs: 1}
 // A run with typo noise exports its labelled rows, then k augmented rows
 // per labelled row pointing back to it.
 func TestDataExportAugmented(t *testing.T) {
-	dir := t.TempDir()
-	spec := filepath.Join(dir, "aug.yaml")
-	if err := os.WriteFile(spec, []byte(exportAugmentSpec), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir, spec := writeSpec(t, exportAugmentSpec)
 	cache := filepath.Join(dir, "results", "exportaug", "augment")
 	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
 	if _, err := runDeni(t, "data", "export", "-c", spec, "--run", "1", "-o", a, "--augment-dir", cache); err != nil {
@@ -308,13 +304,9 @@ func TestDataExportAugmented(t *testing.T) {
 
 // Bad input: one line, and no output folder.
 func TestDataExportRejectsBadInput(t *testing.T) {
-	dir := t.TempDir()
+	dir, spec := writeSpec(t, "name: s\ndatasets: [sst2]\nstrategies: [default]\nruns: 1\n")
 	empty := filepath.Join(dir, "datasets")
 	if err := os.Mkdir(empty, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	spec := filepath.Join(dir, "sst2.yaml")
-	if err := os.WriteFile(spec, []byte("name: s\ndatasets: [sst2]\nstrategies: [default]\nruns: 1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
@@ -338,7 +330,7 @@ func TestDataExportRejectsBadInput(t *testing.T) {
 	}
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
-		if e.Name() != "datasets" && e.Name() != "sst2.yaml" {
+		if e.Name() != "datasets" && e.Name() != filepath.Base(spec) {
 			t.Errorf("left behind: %s", e.Name())
 		}
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
@@ -43,11 +42,7 @@ file when you rerun the command.`,
 			if to == "" {
 				return fmt.Errorf("fetch needs --to DIR")
 			}
-			ctx := cmd.Context()
-			if ctx == nil {
-				ctx = context.Background()
-			}
-			_, err := models.Fetch(ctx, args[0], to, models.FetchOptions{
+			_, err := models.Fetch(commandContext(cmd), args[0], to, models.FetchOptions{
 				Endpoint: endpoint, Revision: revision, Log: cmd.ErrOrStderr()})
 			return err
 		},

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -43,7 +42,7 @@ uninterrupted run (same BLAS). The same config gives the same bits.`,
 			if err != nil {
 				return err
 			}
-			ctx, stop := signal.NotifyContext(pretrainContext(cmd), os.Interrupt, syscall.SIGTERM)
+			ctx, stop := signal.NotifyContext(commandContext(cmd), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
 			res, err := pretrain.Run(ctx, c, pretrain.Options{Log: log})
@@ -123,11 +122,4 @@ func loadPretrainConfig(file, output string, steps int) (pretrain.Config, error)
 		c.Train.Steps = steps
 	}
 	return c, c.Validate()
-}
-
-func pretrainContext(cmd *cobra.Command) context.Context {
-	if ctx := cmd.Context(); ctx != nil {
-		return ctx
-	}
-	return context.Background()
 }

@@ -31,17 +31,20 @@ func runDeni(t *testing.T, args ...string) (string, error) {
 	return out.String(), err
 }
 
-func writeSpec(t *testing.T) (dir, spec string) {
+// writeSpec writes the experiment file text into a new temporary folder and
+// returns both.
+func writeSpec(t *testing.T, text string) (dir, spec string) {
+	t.Helper()
 	dir = t.TempDir()
-	spec = filepath.Join(dir, "tiny.yaml")
-	if err := os.WriteFile(spec, []byte(tinySpec), 0o644); err != nil {
+	spec = filepath.Join(dir, "experiment.yaml")
+	if err := os.WriteFile(spec, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return dir, spec
 }
 
 func TestPlanShowsStatus(t *testing.T) {
-	dir, spec := writeSpec(t)
+	dir, spec := writeSpec(t, tinySpec)
 	out := filepath.Join(dir, "results")
 	e, err := pipeline.LoadFile(spec, stages.Registries())
 	if err != nil {
@@ -91,7 +94,7 @@ func TestPlanShowsStatus(t *testing.T) {
 }
 
 func TestWorkRejectsBadShards(t *testing.T) {
-	_, spec := writeSpec(t)
+	_, spec := writeSpec(t, tinySpec)
 	t.Setenv("SLURM_ARRAY_TASK_ID", "")
 	t.Setenv("JOB_COMPLETION_INDEX", "")
 	for shard, want := range map[string]string{"4/4": "0..3", "x": "want i/n", "auto": "neither"} {
@@ -105,7 +108,7 @@ func TestWorkRejectsBadShards(t *testing.T) {
 }
 
 func TestSlurmWritesScripts(t *testing.T) {
-	dir, spec := writeSpec(t)
+	dir, spec := writeSpec(t, tinySpec)
 	out := filepath.Join(dir, "res")
 	text, err := runDeni(t, "slurm", "-c", spec, "--tasks", "9", "--out", out, "--bin", "/opt/deni", "--mem", "2G")
 	if err != nil {

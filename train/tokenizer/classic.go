@@ -125,11 +125,7 @@ func loadWordPiece(src source, name string, o Options) (*Tokenizer, error) {
 	t.norm = bertNormalizer{cleanText: true, chinese: orDefault(o.TokenizeChineseChars, true),
 		stripAccents: orDefault(o.StripAccents, lc), lowercase: lc}
 	t.pre = bertPreTokenizer{}
-	for _, s := range []string{"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"} {
-		if id, ok := t.ids[s]; ok {
-			t.addAdded(addedToken{content: s, id: id, special: true, notNormalize: true})
-		}
-	}
+	t.addSpecial("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 	if err := t.bertTemplate("[CLS]", "[SEP]"); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -179,11 +175,7 @@ func loadBPE(src source, vocabName, mergesName string, o Options) (*Tokenizer, e
 	}
 	t.model = b
 	t.pre = byteLevel{addPrefixSpace: orDefault(o.AddPrefixSpace, false), useRegex: true}
-	for _, s := range []string{"<s>", "<pad>", "</s>", "<unk>"} {
-		if id, ok := ids[s]; ok {
-			t.addAdded(addedToken{content: s, id: id, special: true, notNormalize: true})
-		}
-	}
+	t.addSpecial("<s>", "<pad>", "</s>", "<unk>")
 	if id, ok := ids["<mask>"]; ok {
 		t.addAdded(addedToken{content: "<mask>", id: id, special: true, lstrip: true, notNormalize: true})
 	}
@@ -209,15 +201,11 @@ func LoadSentencePiece(path string, o Options) (*Tokenizer, error) {
 }
 
 func loadSentencePiece(src source, name string, o Options) (*Tokenizer, error) {
+	sp, err := parseFile(src, name, ParseSPModel)
+	if err != nil {
+		return nil, err
+	}
 	path := src.path(name)
-	b, err := src.read(name)
-	if err != nil {
-		return nil, fmt.Errorf("tokenizer: %w", err)
-	}
-	sp, err := ParseSPModel(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
 	if sp.ModelType != 1 {
 		return nil, fmt.Errorf("tokenizer: %s: sentencepiece model type %d; only unigram (1) is supported", path, sp.ModelType)
 	}
@@ -251,16 +239,22 @@ func loadSentencePiece(src source, name string, o Options) (*Tokenizer, error) {
 	seq = append(seq, replace{re: regexp.MustCompile(" {2,}"), content: " "})
 	t.norm = seq
 	t.pre = metaspace{replacement: "▁", prepend: "always", split_: true}
-	for _, s := range []string{"<pad>", "<unk>", "[CLS]", "[SEP]", "[MASK]"} {
-		if id, ok := t.ids[s]; ok {
-			t.addAdded(addedToken{content: s, id: id, special: true, notNormalize: true})
-		}
-	}
+	t.addSpecial("<pad>", "<unk>", "[CLS]", "[SEP]", "[MASK]")
 	if err := t.bertTemplate("[CLS]", "[SEP]"); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	t.padID = t.ids["<pad>"]
 	return t, nil
+}
+
+// addSpecial adds those of tokens the vocabulary has as special tokens,
+// matched before normalization.
+func (t *Tokenizer) addSpecial(tokens ...string) {
+	for _, s := range tokens {
+		if id, ok := t.ids[s]; ok {
+			t.addAdded(addedToken{content: s, id: id, special: true, notNormalize: true})
+		}
+	}
 }
 
 // checkNumberComma is transformers' check_number_comma: false for a piece

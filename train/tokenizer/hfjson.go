@@ -14,18 +14,7 @@ import (
 // LoadJSON reads a Hugging Face tokenizer.json file.
 func LoadJSON(path string) (*Tokenizer, error) { return loadJSON(source{}, path) }
 
-func loadJSON(src source, name string) (*Tokenizer, error) {
-	path := src.path(name)
-	b, err := src.read(name)
-	if err != nil {
-		return nil, fmt.Errorf("tokenizer: %w", err)
-	}
-	t, err := ParseJSON(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return t, nil
-}
+func loadJSON(src source, name string) (*Tokenizer, error) { return parseFile(src, name, ParseJSON) }
 
 type jsonAdded struct {
 	ID         int32  `json:"id"`
@@ -283,17 +272,8 @@ func parseNormalizer(raw json.RawMessage) (normalizer, error) {
 	}
 	switch n.Type {
 	case "Sequence":
-		var seq seqNormalizer
-		for _, r := range n.Normalizers {
-			x, err := parseNormalizer(r)
-			if err != nil {
-				return nil, err
-			}
-			if x != nil {
-				seq = append(seq, x)
-			}
-		}
-		return seq, nil
+		seq, err := parseSequence(n.Normalizers, parseNormalizer)
+		return seqNormalizer(seq), err
 	case "BertNormalizer":
 		lc := or(n.Lowercase, true)
 		return bertNormalizer{cleanText: or(n.CleanText, true), chinese: or(n.Chinese, true),
@@ -339,6 +319,23 @@ func parseNormalizer(raw json.RawMessage) (normalizer, error) {
 	return nil, fmt.Errorf("tokenizer: unsupported normalizer %q", n.Type)
 }
 
+// parseSequence parses the steps of a Sequence normalizer or pre-tokenizer,
+// leaving out the null ones (parse returns nil for them).
+func parseSequence[T comparable](raws []json.RawMessage, parse func(json.RawMessage) (T, error)) ([]T, error) {
+	var seq []T
+	var none T
+	for _, r := range raws {
+		x, err := parse(r)
+		if err != nil {
+			return nil, err
+		}
+		if x != none {
+			seq = append(seq, x)
+		}
+	}
+	return seq, nil
+}
+
 func parsePreTokenizer(raw json.RawMessage) (preTokenizer, error) {
 	if isNull(raw) {
 		return nil, nil
@@ -357,17 +354,8 @@ func parsePreTokenizer(raw json.RawMessage) (preTokenizer, error) {
 	}
 	switch p.Type {
 	case "Sequence":
-		var seq seqPreTokenizer
-		for _, r := range p.PreTokenizers {
-			x, err := parsePreTokenizer(r)
-			if err != nil {
-				return nil, err
-			}
-			if x != nil {
-				seq = append(seq, x)
-			}
-		}
-		return seq, nil
+		seq, err := parseSequence(p.PreTokenizers, parsePreTokenizer)
+		return seqPreTokenizer(seq), err
 	case "BertPreTokenizer":
 		return bertPreTokenizer{}, nil
 	case "Whitespace":

@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"path"
@@ -27,6 +28,20 @@ func (s source) read(name string) ([]byte, error) {
 		return os.ReadFile(s.path(name))
 	}
 	return fs.ReadFile(s.fsys, s.path(name))
+}
+
+// parseFile reads name from src and parses it; errors name the file.
+func parseFile[T any](src source, name string, parse func([]byte) (T, error)) (T, error) {
+	b, err := src.read(name)
+	if err != nil {
+		var zero T
+		return zero, fmt.Errorf("tokenizer: %w", err)
+	}
+	v, err := parse(b)
+	if err != nil {
+		return v, fmt.Errorf("%s: %w", src.path(name), err)
+	}
+	return v, nil
 }
 
 func (s source) exists(name string) bool {
