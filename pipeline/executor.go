@@ -42,7 +42,7 @@ type Executor struct {
 	Workers  int          // <= 0: runtime.NumCPU()
 	Force    bool         // redo runs that are done
 	Log      *slog.Logger // nil: discard
-	Observer Observer     // nil: none
+	Observer Observer     // nil: none; a StepObserver also follows each run's steps (StepReporter)
 	Version  string       // deni_version column; "" = the module's build version
 }
 
@@ -241,7 +241,9 @@ func (x *Executor) one(ctx context.Context, log *slog.Logger, r Run) (outcome, e
 		return outCancelled, err
 	}
 
-	res, cost, runErr := x.call(ctx, r)
+	runCtx, end := x.followSteps(ctx, r)
+	res, cost, runErr := x.call(runCtx, r)
+	end()
 	if ctx.Err() != nil {
 		// Interrupted: whatever the runner returned is not committed, and a
 		// previous result (with --force) stays as it was.
@@ -352,6 +354,9 @@ func (x *Executor) call(ctx context.Context, r Run) (res *Result, cost runCost, 
 		// upper bound unless the executor has one worker. Per-thread
 		// accounting would miss the goroutines a runner starts.
 		cost.cpuSeconds = cpuSeconds(after) - cpuSeconds(before)
+		// The process's high-water mark, not the run's: it includes every
+		// run before and beside this one (the run's own model memory is
+		// the runner's model_bytes).
 		cost.peakRSS = maxRSSBytes(&after)
 	}()
 	res, err = x.Runner.Run(ctx, r)

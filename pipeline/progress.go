@@ -18,27 +18,42 @@ import (
 )
 
 // Reporter shows an execution to a person or a log collector: on a terminal,
-// a progress bar with the ETA and one line per finished run above it;
-// otherwise structured log lines (log/slog), one per finished run.
+// a progress bar over the runs with the ETA, below it one line per running
+// run (its step / N, smoothed training loss and ETA), and one line per
+// finished run above them; otherwise structured log lines (log/slog): one
+// per finished run, and one per running run every progress interval.
 type Reporter struct {
 	out io.Writer
 	tty bool
 	log *slog.Logger
 
+	interval time.Duration    // without a terminal: a line per running run this often; 0: none
+	now      func() time.Time // the clock of the progress lines (tests inject one)
+
 	mu       sync.Mutex
 	progress *mpb.Progress // while the bar is shown
 	bar      *mpb.Bar
+	running  map[*runProgress]bool // the runs whose line the bar shows
 	failed   atomic.Int64
 }
+
+// DefaultProgressInterval is how often a reporter without a terminal logs a
+// progress line per running run (`deni run --progress-interval`).
+const DefaultProgressInterval = 2 * time.Minute
 
 // NewReporter reports to out (normally os.Stderr). tty forces the bar on or
 // off; IsTerminal(out) is the usual choice. The logger (Logger) writes text
 // lines that do not break the bar.
 func NewReporter(out io.Writer, tty bool, level slog.Level) *Reporter {
-	r := &Reporter{out: out, tty: tty}
+	r := &Reporter{out: out, tty: tty, interval: DefaultProgressInterval, now: time.Now}
 	r.log = slog.New(slog.NewTextHandler(writerFunc(r.write), &slog.HandlerOptions{Level: level}))
 	return r
 }
+
+// SetProgressInterval sets how often, without a terminal, a line per running
+// run is logged (the first one interval after the run started); 0 turns the
+// lines off. Call it before the execution starts.
+func (r *Reporter) SetProgressInterval(d time.Duration) { r.interval = max(d, 0) }
 
 // IsTerminal reports whether f is a terminal.
 func IsTerminal(f *os.File) bool {
@@ -139,9 +154,16 @@ func (r *Reporter) Skipped(run Run, reason string) {
 func (r *Reporter) Close() {
 	r.mu.Lock()
 	p, bar := r.progress, r.bar
+	var running []*runProgress
+	for rp := range r.running {
+		running = append(running, rp)
+	}
 	r.mu.Unlock()
 	if p == nil {
 		return
+	}
+	for _, rp := range running {
+		rp.End()
 	}
 	if !bar.Completed() {
 		bar.Abort(false)

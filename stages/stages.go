@@ -61,18 +61,15 @@ func Load(path, dataDir string) (*pipeline.Experiment, error) {
 			return nil, fmt.Errorf("%s: embeddings: %w", path, err)
 		}
 	}
+	if err := checkStrategies(e); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	for _, m := range e.Models {
 		if models.HasEncoder(m) {
 			continue
 		}
 		// A model without an encoder (glove-mean, a linear classifier on
-		// fixed features) has no pooler to perturb, no dropout to mix out
-		// and no layers to adapt.
-		for _, st := range e.Strategies {
-			if st.NeedsEncoder() {
-				return nil, fmt.Errorf("%s: strategy %s needs an encoder; %s has none", path, st.Name, m)
-			}
-		}
+		// fixed features) has no layers to adapt.
 		for _, tn := range e.Tuning {
 			if t, err := models.Tunings.Lookup(tn); err == nil && t.Adapts {
 				return nil, fmt.Errorf("%s: tuning %s needs an encoder; %s has no layers to adapt", path, tn, m)

@@ -168,6 +168,7 @@ func (t *Trainer) Run(ctx context.Context, r pipeline.Run) (*pipeline.Result, er
 			ModelRandomness: r.Seeds.ModelRandomness, Noise: r.Seeds.Noise},
 		Parallel:   runtime.GOMAXPROCS(0),
 		Validation: validation,
+		Progress:   pipeline.StepReporter(ctx), // the executor's observer follows the steps (nil: none)
 	}
 	if t.cores != nil {
 		release := t.cores.Hold()
@@ -197,7 +198,7 @@ func result(r pipeline.Run, rd *RunData, o *strategy.Outcome, s strategy.Setup) 
 		MaxLen: int32(r.MaxLen), LR: s.LR, Optimizer: string(s.Optimizer.Kind),
 		Steps: o.Cost.Steps, OptimizerSteps: o.Cost.OptimizerSteps, ForwardSamples: o.Cost.ForwardSamples,
 		BackwardSamples: o.Cost.BackwardSamples, TrainFLOPs: o.Cost.TrainFLOPs,
-		InferencePasses: o.Cost.InferencePasses, FinalLoss: o.FinalLoss, BLAS: tensor.BLASName() + "/" + tensor.SIMD(),
+		InferencePasses: o.Cost.InferencePasses, ModelBytes: o.Cost.ModelBytes, FinalLoss: o.FinalLoss, BLAS: tensor.BLASName() + "/" + tensor.SIMD(),
 	}}
 	for i, x := range rd.Test {
 		res.Predictions = append(res.Predictions, results.PredictionRow{

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"strings"
@@ -28,9 +29,10 @@ mean and spread of macro-F1 with DuckDB.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	var profile string
+	var profile, memProfile string
 	var profileFile *os.File
 	root.PersistentFlags().StringVar(&profile, "cpuprofile", "", "write a CPU profile of the command to this file (read it with go tool pprof)")
+	root.PersistentFlags().StringVar(&memProfile, "memprofile", "", "write a heap profile at the command's end to this file (go tool pprof -sample_index=alloc_space shows what allocated the most)")
 	root.PersistentPreRunE = func(*cobra.Command, []string) error {
 		if profile == "" {
 			return nil
@@ -43,6 +45,11 @@ mean and spread of macro-F1 with DuckDB.`,
 		return pprof.StartCPUProfile(f)
 	}
 	root.PersistentPostRunE = func(*cobra.Command, []string) error {
+		if memProfile != "" {
+			if err := writeHeapProfile(memProfile); err != nil {
+				return err
+			}
+		}
 		if profileFile == nil {
 			return nil
 		}
@@ -51,6 +58,21 @@ mean and spread of macro-F1 with DuckDB.`,
 	}
 	root.AddCommand(commands()...)
 	return root
+}
+
+// writeHeapProfile writes the heap profile after a collection, so that its
+// in-use figures are current (its alloc_space counts every allocation).
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // buildVersion is version, or for a development build the VCS revision the

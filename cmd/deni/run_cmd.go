@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -38,6 +39,7 @@ type execFlags struct {
 	workers int
 	force   bool
 	dataDir string
+	every   time.Duration // --progress-interval
 }
 
 func (f *execFlags) register(cmd *cobra.Command) {
@@ -46,6 +48,8 @@ func (f *execFlags) register(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&f.workers, "workers", runtime.NumCPU(), "runs trained in parallel; also the cores deni uses in all (a run trains its members on cores no other run uses)")
 	cmd.Flags().BoolVar(&f.force, "force", false, "redo runs that are already done")
 	cmd.Flags().StringVar(&f.dataDir, "data-dir", "", "dataset folder, overrides the experiment's data_dir")
+	cmd.Flags().DurationVar(&f.every, "progress-interval", pipeline.DefaultProgressInterval,
+		"when stderr is not a terminal (logs, Slurm): a progress line per running run this often (0: none)")
 	_ = cmd.MarkFlagRequired("config")
 }
 
@@ -203,6 +207,7 @@ func execute(cmd *cobra.Command, f execFlags, shard *pipeline.ShardSpec, aggrega
 	go func() { <-ctx.Done(); stop() }()
 
 	rep := pipeline.NewReporter(os.Stderr, pipeline.IsTerminal(os.Stderr), slog.LevelInfo)
+	rep.SetProgressInterval(f.every)
 	defer rep.Close()
 	log := rep.Logger()
 

@@ -85,15 +85,26 @@ type RunRow struct {
 	InferencePasses int64   `parquet:"inference_passes"` // test samples × models evaluated
 	FinalLoss       float64 `parquet:"final_loss"`       // mean training loss of the main model's last epoch
 
-	WallSeconds  float64   `parquet:"wall_seconds"`
-	CPUSeconds   float64   `parquet:"cpu_seconds"`    // process CPU time while the run was active
-	PeakRSSBytes int64     `parquet:"peak_rss_bytes"` // peak RSS of the process at the run's end
-	BLAS         string    `parquet:"blas"`
-	DeniVersion  string    `parquet:"deni_version"`
-	GoVersion    string    `parquet:"go_version"`
-	StartedAt    time.Time `parquet:"started_at,timestamp(microsecond)"`
-	FinishedAt   time.Time `parquet:"finished_at,timestamp(microsecond)"`
-	Config       string    `parquet:"config"` // canonical JSON of the run's configuration (hashed into run_id)
+	WallSeconds float64 `parquet:"wall_seconds"`
+	CPUSeconds  float64 `parquet:"cpu_seconds"` // process CPU time while the run was active (other runs' included)
+	// PeakRSSBytes is the process's high-water mark of resident memory when
+	// the run ended (getrusage ru_maxrss): everything the process held since
+	// it started, the runs before and beside this one included (with one
+	// worker, an upper bound of the run's own peak). ModelBytes is per run.
+	PeakRSSBytes int64 `parquet:"peak_rss_bytes"`
+	// ModelBytes is the run's own analytic peak: the most bytes its live
+	// models held at once in parameter values, gradients and optimizer
+	// state (Adam's moments), counted from their buffers: the main model
+	// with its members (NI, DE, DENI), the SWA/EMA copy, every model of an
+	// ensemble or early_discard. Activations, the data and the runtime are
+	// not in it. NULL in older results.
+	ModelBytes  int64     `parquet:"model_bytes"`
+	BLAS        string    `parquet:"blas"`
+	DeniVersion string    `parquet:"deni_version"`
+	GoVersion   string    `parquet:"go_version"`
+	StartedAt   time.Time `parquet:"started_at,timestamp(microsecond)"`
+	FinishedAt  time.Time `parquet:"finished_at,timestamp(microsecond)"`
+	Config      string    `parquet:"config"` // canonical JSON of the run's configuration (hashed into run_id)
 }
 
 // PredictionRow is one test sample's outcome. For an ensemble, Pred is the

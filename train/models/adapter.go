@@ -18,6 +18,7 @@ type encoder struct {
 	trainG *tensor.Graph
 	evalG  *tensor.Graph
 	mix    mixoutOp
+	all    *mixAll // mixout of every Linear (layerwise.go), made on first use
 }
 
 // Wrap returns m as a strategy.Model.
@@ -40,6 +41,9 @@ func (b *encoder) Params() []*tensor.Param { return b.m.Params() }
 func (b *encoder) Classes() int            { return b.m.NumClasses() }
 func (b *encoder) Clone() strategy.Model   { return Wrap(b.m.Clone().(nn.Classifier)) }
 
+// ReleaseWorkspace drops both graphs' arenas (strategy.WorkspaceReleaser).
+func (b *encoder) ReleaseWorkspace() { b.trainG.Release(); b.evalG.Release() }
+
 func batchOf(s *strategy.Batch) nn.Batch {
 	return nn.Batch{IDs: s.IDs, Mask: s.Mask, B: s.B, T: s.T}
 }
@@ -50,6 +54,9 @@ func (b *encoder) pooled(g *tensor.Graph, nb nn.Batch, train bool, rng *rand.Ran
 }
 
 func (b *encoder) TrainStep(s *strategy.Batch, dropout *rand.Rand, o strategy.StepOptions) float32 {
+	if o.Mixout != nil && o.Mixout.All {
+		return b.mixoutAllStep(s, o.Mixout, dropout)
+	}
 	g := b.trainG
 	g.Reset()
 	nb := batchOf(s)
@@ -69,12 +76,15 @@ func (b *encoder) TrainStep(s *strategy.Batch, dropout *rand.Rand, o strategy.St
 	var logits *tensor.Tensor
 	if o.Mixout != nil {
 		// Mixout replaces the head's dropout (the reference sets it to 0).
-		w := b.mix.forward(g, head.Weight.Tensor, o.Mixout, dropout)
+		w := b.mix.forward(g, head.Weight.Tensor, o.Mixout.P, o.Mixout.Target, dropout)
 		logits = g.Linear(pooled, w, head.Bias.Tensor)
 	} else {
 		logits = b.m.ClassifierHead().Forward(g, pooled, true, dropout)
 	}
 	loss := g.CrossEntropy(logits, s.Labels)
+	if o.R3F != nil {
+		loss = b.r3f(g, nb, logits, loss, dropout, o)
+	}
 	g.Backward(loss)
 	return loss.Data[0]
 }
@@ -107,7 +117,8 @@ func (b *encoder) HeadOnlyTrainFLOPs(t int) float64 {
 	return b.m.ForwardFLOPs(t) + g
 }
 
-// mixoutOp computes the mixed head weight W' = T + m⊙(W−T)/(1−p), with one
+// mixoutOp computes a Linear's mixed weight W' = T + m⊙(W−T)/(1−p) (the
+// head's, or every Linear's with mixout_layers all), with one
 // Bernoulli(1−p) keep-mask entry per input feature shared by every output row
 // (Lee et al.'s MixLinear), and sends W' 's gradient back to W.
 type mixoutOp struct {
@@ -115,16 +126,16 @@ type mixoutOp struct {
 	mask     []float32 // per input feature: 1/(1-p) kept, 0 mixed out
 }
 
-func (o *mixoutOp) forward(g *tensor.Graph, w *tensor.Tensor, mx *strategy.Mixout, rng *rand.Rand) *tensor.Tensor {
+func (o *mixoutOp) forward(g *tensor.Graph, w *tensor.Tensor, p float64, target []float32, rng *rand.Rand) *tensor.Tensor {
 	out, in := w.Shape[0], w.Shape[1]
 	if cap(o.mask) < in {
 		o.mask = make([]float32, in)
 	}
 	o.mask = o.mask[:in]
-	keep := float32(1 / (1 - mx.P))
+	keep := float32(1 / (1 - p))
 	for j := range o.mask {
 		o.mask[j] = 0
-		if rng.Float64() >= mx.P {
+		if rng.Float64() >= p {
 			o.mask[j] = keep
 		}
 	}
@@ -132,7 +143,7 @@ func (o *mixoutOp) forward(g *tensor.Graph, w *tensor.Tensor, mx *strategy.Mixou
 	o.mixed = g.NewTensor(w.Grad != nil, out, in)
 	for k := range out {
 		for j := range in {
-			t := mx.Target[k*in+j]
+			t := target[k*in+j]
 			o.mixed.Data[k*in+j] = t + o.mask[j]*(w.Data[k*in+j]-t)
 		}
 	}

@@ -50,6 +50,9 @@ func newMean(f *Factory, init *rand.Rand) *mean {
 func (m *mean) Params() []*tensor.Param { return m.params }
 func (m *mean) Classes() int            { return m.w.Shape[0] }
 
+// ReleaseWorkspace drops both graphs' arenas (strategy.WorkspaceReleaser).
+func (m *mean) ReleaseWorkspace() { m.trainG.Release(); m.evalG.Release() }
+
 func (m *mean) Clone() strategy.Model {
 	c := &mean{
 		emb: m.emb, // frozen and never modified: shared
@@ -81,8 +84,8 @@ func (m *mean) logits(g *tensor.Graph, s *strategy.Batch) *tensor.Tensor {
 }
 
 func (m *mean) TrainStep(s *strategy.Batch, _ *rand.Rand, o strategy.StepOptions) float32 {
-	if o.Mixout != nil || o.PooledNoise > 0 {
-		panic(fmt.Sprintf("models: %s supports no mixout or input noise", GloveMean))
+	if o.Mixout != nil || o.PooledNoise > 0 || o.R3F != nil {
+		panic(fmt.Sprintf("models: %s supports no mixout, input noise or r3f (it has no encoder)", GloveMean))
 	}
 	g := m.trainG
 	g.Reset()

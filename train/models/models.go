@@ -43,6 +43,8 @@ type Kind struct {
 	// that adapt an encoder need them, and so do the strategies that act
 	// on one (input noise, mixout).
 	Encoder bool
+	// Layers is the number of encoder layers (0 without an encoder).
+	Layers int
 	// LRs are the default learning rates per tuning method, LR the one of
 	// methods without an entry.
 	LRs map[string]float64
@@ -56,7 +58,7 @@ type Kind struct {
 // model: compiled in (RegisterEmbedded) or on disk (IsFolder).
 var Kinds = func() *registry.Registry[Kind] {
 	r := registry.New[Kind]("model")
-	r.Register(GloveMini, Kind{Encoder: true, LRs: GloveMiniLRs, LR: codeModelLR, build: newGloveBERT})
+	r.Register(GloveMini, Kind{Encoder: true, Layers: 2, LRs: GloveMiniLRs, LR: codeModelLR, build: newGloveBERT})
 	r.Register(GloveMean, Kind{LR: gloveMeanLR,
 		build: func(f *Factory, init *rand.Rand) (strategy.Model, error) { return newMean(f, init), nil }})
 	return r
@@ -243,7 +245,7 @@ func New(name string, texts []string, o Options) (*Factory, error) {
 	f := &Factory{
 		Name: name, Vocab: vocab, DefaultLR: kind.LR, kind: &kind, table: table, missing: map[int32]bool{},
 		Config: nn.Config{
-			VocabSize: vocab.Len(), HiddenSize: 100, NumHiddenLayers: 2, NumAttentionHeads: 4,
+			VocabSize: vocab.Len(), HiddenSize: 100, NumHiddenLayers: kind.Layers, NumAttentionHeads: 4,
 			IntermediateSize: 400, HiddenAct: "gelu_new", HiddenDropoutProb: 0.1, AttentionProbsDropoutProb: 0.1,
 			MaxPositionEmbeddings: max(64, o.MaxLen), TypeVocabSize: 2, LayerNormEps: 1e-12,
 			InitializerRange: 0.02, PadTokenID: int(text.PadID),

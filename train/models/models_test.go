@@ -15,13 +15,20 @@ var corpus = []string{
 	"Where is the Eiffel Tower ?", "What does NASA stand for ?", "When did the war end ?",
 }
 
-func tinyFactory(t *testing.T) *Factory {
+// corpusFactory is model name (a known name or a folder) for the corpus, 3
+// classes, head dropout 0.3.
+func corpusFactory(t *testing.T, name string) *Factory {
 	t.Helper()
-	f, err := New(GloveMini, corpus, Options{Classes: 3, MaxLen: 16, HeadDropout: 0.3})
+	f, err := New(name, corpus, Options{Classes: 3, MaxLen: 16, HeadDropout: 0.3})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return f
+}
+
+func tinyFactory(t *testing.T) *Factory {
+	t.Helper()
+	return corpusFactory(t, GloveMini)
 }
 
 func tinyBatch(f *Factory) *strategy.Batch {
@@ -89,6 +96,18 @@ func lossAt(m strategy.Model, b *strategy.Batch, o strategy.StepOptions) float64
 	return float64(m.TrainStep(b, seeds.New(7), o))
 }
 
+// centralDiff is the central difference (loss(x+h) − loss(x−h)) / 2h in
+// x = data[i], which it restores.
+func centralDiff(data []float32, i int, h float64, loss func() float64) float64 {
+	orig := data[i]
+	data[i] = orig + float32(h)
+	lp := loss()
+	data[i] = orig - float32(h)
+	lm := loss()
+	data[i] = orig
+	return (lp - lm) / (2 * h)
+}
+
 func TestMixoutGradient(t *testing.T) {
 	f := tinyFactory(t)
 	m, _ := f.NewModel(seeds.New(3))
@@ -103,14 +122,7 @@ func TestMixoutGradient(t *testing.T) {
 	grad := append([]float32(nil), w.Grad...)
 	checked := 0
 	for _, i := range []int{0, 7, 50, 123, 250} {
-		orig := w.Data[i]
-		const h = 1e-2
-		w.Data[i] = orig + h
-		lp := lossAt(m, b, o)
-		w.Data[i] = orig - h
-		lm := lossAt(m, b, o)
-		w.Data[i] = orig
-		num := (lp - lm) / (2 * h)
+		num := centralDiff(w.Data, i, 1e-2, func() float64 { return lossAt(m, b, o) })
 		if math.Abs(num-float64(grad[i])) > 2e-3+0.02*math.Abs(num) {
 			t.Errorf("d loss / d output.weight[%d]: analytic %g, numeric %g", i, grad[i], num)
 		}

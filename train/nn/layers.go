@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -398,7 +399,13 @@ func (e *Embeddings) positionIDs(g *tensor.Graph, b Batch) []int32 {
 // Forward embeds a valid batch: out is [B,T,dim].
 func (e *Embeddings) Forward(g *tensor.Graph, b Batch, train bool, rng *rand.Rand) *tensor.Tensor {
 	h := e.Word.Weight.Shape[1]
-	x := g.Reshape(e.Word.Forward(g, b.IDs), b.B, b.T, h)
+	words := b.Words
+	if words == nil {
+		words = e.Word.Forward(g, b.IDs)
+	} else if len(words.Data) != b.B*b.T*h {
+		panic(fmt.Sprintf("nn: batch words have %d values for [%d,%d,%d]", len(words.Data), b.B, b.T, h))
+	}
+	x := g.Reshape(words, b.B, b.T, h)
 	if e.PaddingPositions {
 		x = g.Add(x, g.Reshape(e.Position.Forward(g, e.positionIDs(g, b)), b.B, b.T, h))
 	} else {

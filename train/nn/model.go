@@ -13,6 +13,12 @@ type Batch struct {
 	Mask    []int32 // [B·T] 1 for a token, 0 for padding; nil means no padding
 	TypeIDs []int32 // [B·T] token types (segments); nil means all 0
 	B, T    int
+	// Words, when set, replaces the word-embedding lookup of IDs by the
+	// caller's [B·T, E] values (E the table's width), added to the position
+	// and token-type embeddings before the embedding LayerNorm as the lookup
+	// would be: R3F's noisy pass gives the lookup plus noise, without a
+	// gradient to the table.
+	Words *tensor.Tensor
 }
 
 // NewBatch pads seqs to the longest with padID and builds the mask. It

@@ -3,6 +3,7 @@ package optim
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/deni-project/deni/train/tensor"
 )
@@ -20,6 +21,9 @@ type Adam struct {
 	// param group with weight_decay 0, as BERT does for biases and
 	// LayerNorm); nil: every parameter decays.
 	noDecay []bool
+	// lrScale[i] multiplies parameter i's learning rate (ScaleLR); nil: one
+	// rate for all.
+	lrScale []float64
 }
 
 // adamState is torch's per-parameter state: exp_avg, exp_avg_sq and step.
@@ -100,12 +104,13 @@ func (o *Adam) Step(lr float64) {
 	if !decoupled {
 		l2 = float32(c.WeightDecay)
 	}
-	decay := float32(1 - lr*c.WeightDecay)
 	for i, p := range o.params {
 		g := p.Grad
 		if g == nil || len(p.Data) == 0 {
 			continue
 		}
+		lr := scaledLR(lr, o.lrScale, i) // the parameter's own rate (ScaleLR), decay included as torch's param groups
+		decay := float32(1 - lr*c.WeightDecay)
 		u := adamUpdate{beta1: beta1, oneMinusBeta1: oneMinusBeta1, beta2: beta2, oneMinusBeta2: oneMinusBeta2,
 			eps: eps, decoupled: decoupled, decay: decay, l2: l2}
 		if o.noDecay != nil && o.noDecay[i] {
@@ -281,6 +286,15 @@ func (o *Adam) ExemptFromDecay(exempt func(*tensor.Param) bool) {
 	}
 }
 
+// ScaleLR sets every parameter's learning-rate scale (nil: none).
+func (o *Adam) ScaleLR(scales []float64) error {
+	s, err := checkScales(scales, len(o.params))
+	if err == nil {
+		o.lrScale = s
+	}
+	return err
+}
+
 // Moments returns parameter i's first and second moments, allocated if the
 // parameter has not been updated yet. They are the optimizer's own slices:
 // a checkpoint writer reads them and a loader fills them in place.
@@ -318,7 +332,7 @@ func (o *Adam) Clone(params []*tensor.Param) (Optimizer, error) {
 		return nil, err
 	}
 	c := &Adam{cfg: o.cfg, params: append([]*tensor.Param(nil), params...), state: make([]adamState, len(params)), steps: o.steps,
-		noDecay: append([]bool(nil), o.noDecay...)}
+		noDecay: append([]bool(nil), o.noDecay...), lrScale: slices.Clone(o.lrScale)}
 	for i, s := range o.state {
 		c.state[i] = adamState{m: cloneSlice(s.m), v: cloneSlice(s.v), step: s.step, idle: cloneSlice(s.idle)}
 		if c.state[i].m == nil && params[i].Grad != nil {

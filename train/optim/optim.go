@@ -27,6 +27,7 @@ package optim
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/deni-project/deni/internal/registry"
@@ -57,6 +58,12 @@ type Optimizer interface {
 	// CopyStateFrom overwrites the state of this optimizer with a copy of
 	// src's. src must be of the same kind with matching parameters.
 	CopyStateFrom(src Optimizer) error
+	// ScaleLR gives every parameter its own learning rate from now on:
+	// parameter i steps with lr·scales[i] (in float64, as a torch param
+	// group whose lr is scaled), weight decay included; layer-wise rate
+	// decay (llrd) sets it. nil restores one rate for all. Clone keeps
+	// the scales; CopyStateFrom and Reset leave them alone.
+	ScaleLR(scales []float64) error
 }
 
 // Kind names an optimizer algorithm.
@@ -196,6 +203,31 @@ func matchParams(a, b []*tensor.Param) error {
 		}
 	}
 	return nil
+}
+
+// checkScales validates the learning-rate scales of n parameters and
+// returns a copy (nil for nil).
+func checkScales(scales []float64, n int) ([]float64, error) {
+	if scales == nil {
+		return nil, nil
+	}
+	if len(scales) != n {
+		return nil, fmt.Errorf("optimizer: %d learning-rate scales for %d parameters", len(scales), n)
+	}
+	for i, s := range scales {
+		if !(s > 0) || math.IsInf(s, 0) {
+			return nil, fmt.Errorf("optimizer: learning-rate scale %g of parameter %d must be positive and finite", s, i)
+		}
+	}
+	return slices.Clone(scales), nil
+}
+
+// scaledLR is parameter i's rate: lr, times its scale when there are scales.
+func scaledLR(lr float64, scales []float64, i int) float64 {
+	if scales == nil {
+		return lr // no product: the rate stays bit for bit the one given
+	}
+	return lr * scales[i]
 }
 
 // cloneSlice copies s, keeping nil as nil (nil means "state not created yet").

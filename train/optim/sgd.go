@@ -2,6 +2,7 @@ package optim
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/deni-project/deni/train/tensor"
 )
@@ -13,6 +14,9 @@ type SGD struct {
 	params []*tensor.Param
 	state  []sgdState
 	steps  int
+	// lrScale[i] multiplies parameter i's learning rate (ScaleLR); nil: one
+	// rate for all.
+	lrScale []float64
 }
 
 // sgdState is torch's momentum_buffer. torch creates it on a parameter's
@@ -65,12 +69,12 @@ func (o *SGD) Step(lr float64) {
 	wd := float32(c.WeightDecay)
 	mom := float32(c.Momentum)
 	keep := float32(1 - c.Dampening)
-	negLR := float32(-lr)
 	for i, p := range o.params {
 		g := p.Grad
 		if g == nil || len(p.Data) == 0 {
 			continue
 		}
+		negLR := float32(-scaledLR(lr, o.lrScale, i))
 		data := p.Data
 		_ = g[len(data)-1]
 		if c.Momentum == 0 {
@@ -133,7 +137,8 @@ func (o *SGD) Clone(params []*tensor.Param) (Optimizer, error) {
 	if err := matchParams(o.params, params); err != nil {
 		return nil, err
 	}
-	c := &SGD{cfg: o.cfg, params: append([]*tensor.Param(nil), params...), state: make([]sgdState, len(params)), steps: o.steps}
+	c := &SGD{cfg: o.cfg, params: append([]*tensor.Param(nil), params...), state: make([]sgdState, len(params)), steps: o.steps,
+		lrScale: slices.Clone(o.lrScale)}
 	for i, s := range o.state {
 		c.state[i] = sgdState{buf: cloneSlice(s.buf), has: s.has}
 		if c.state[i].buf == nil && o.cfg.Momentum != 0 && params[i].Grad != nil {
@@ -141,6 +146,15 @@ func (o *SGD) Clone(params []*tensor.Param) (Optimizer, error) {
 		}
 	}
 	return c, nil
+}
+
+// ScaleLR sets every parameter's learning-rate scale (nil: none).
+func (o *SGD) ScaleLR(scales []float64) error {
+	s, err := checkScales(scales, len(o.params))
+	if err == nil {
+		o.lrScale = s
+	}
+	return err
 }
 
 // CopyStateFrom overwrites the momentum buffers and step counter with src's.

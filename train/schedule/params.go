@@ -28,7 +28,10 @@ const (
 	NoisyInterpolation = "noisy_interpolation"
 	DENI               = "deni"
 	NoisyTune          = "noisytune"
+	R3F                = "r3f"
 	EarlyDiscard       = "early_discard"
+	Reinit             = "reinit"
+	LLRD               = "llrd"
 )
 
 // Names lists every strategy in the order the paper's tables use (the
@@ -75,8 +78,20 @@ type Params struct {
 	SWAStart float64 `yaml:"swa_start" json:"swa_start"` // fraction of steps
 	EMADecay float64 `yaml:"ema_decay" json:"ema_decay"`
 
-	// Mixout.
-	MixoutP float64 `yaml:"mixout_p" json:"mixout_p"`
+	// Mixout: the probability, and which Linears are mixed (head: the
+	// head towards its initial weight, the reference's; all: every Linear
+	// towards its pre-trained weight, the original's).
+	MixoutP      float64      `yaml:"mixout_p" json:"mixout_p"`
+	MixoutLayers MixoutLayers `yaml:"mixout_layers" json:"mixout_layers,omitzero"`
+
+	// Re-initialisation (Zhang et al. 2021): the top encoder layers drawn
+	// afresh with the pooler before training; 0 re-initialises the pooler
+	// only. Zero elsewhere, so the runs of other strategies keep their IDs.
+	ReinitLayers int `yaml:"reinit_layers" json:"reinit_layers,omitempty"`
+
+	// Layer-wise learning-rate decay: a parameter d layers below the top
+	// learns at rate × LLRD^d (0 elsewhere).
+	LLRD float64 `yaml:"llrd" json:"llrd,omitempty"`
 
 	// Ensemble: how the members are combined (vote, or soup: their uniform
 	// weight average is evaluated beside the vote) and whether they share
@@ -96,6 +111,15 @@ type Params struct {
 	// NoisyTune: the relative width λ of its uniform noise (0 elsewhere, so
 	// the runs of other strategies keep their IDs).
 	NoisyTuneLambda float64 `yaml:"noisytune_lambda" json:"noisytune_lambda,omitempty"`
+
+	// R3F (Aghajanyan et al. 2021): the scale of the noise on the word
+	// embeddings of its second forward pass (the normal's std, or the
+	// uniform's half-width), the noise's distribution (R3FNormal or
+	// R3FUniform) and the weight of the symmetric KL term. Zero elsewhere,
+	// so the runs of other strategies keep their IDs.
+	R3FSigma  float64 `yaml:"r3f_sigma" json:"r3f_sigma,omitempty"`
+	R3FNoise  string  `yaml:"r3f_noise" json:"r3f_noise,omitempty"`
+	R3FLambda float64 `yaml:"r3f_lambda" json:"r3f_lambda,omitempty"`
 
 	// Training overrides (best_practices sets them; any strategy may).
 	Epochs      int      `yaml:"epochs" json:"epochs"`
@@ -122,6 +146,12 @@ const (
 	VoteMeanProbs    Vote        = "mean_probs"  // argmax of the voters' mean softmax
 )
 
+// The values of r3f_noise.
+const (
+	R3FNormal  = "normal"  // N(0, σ²)
+	R3FUniform = "uniform" // U(−σ, σ)
+)
+
 // Combine says how an ensemble's members make the run's prediction.
 type Combine string
 
@@ -130,6 +160,18 @@ const (
 	CombineVote Combine = "vote" // the members vote (vote: majority or mean_probs)
 	CombineSoup Combine = "soup" // the uniform average of their weights predicts; the vote is recorded beside it
 )
+
+// MixoutLayers says which Linears mixout mixes.
+type MixoutLayers string
+
+// The values of mixout_layers; head is the reference's.
+const (
+	MixoutHead MixoutLayers = "head" // the head's weight towards its initial value; the head's dropout off
+	MixoutAll  MixoutLayers = "all"  // every Linear towards its pre-trained value (the head its initial one); all dropout off
+)
+
+// IsZero reports whether m is unset or the reference's head.
+func (m MixoutLayers) IsZero() bool { return m == "" || m == MixoutHead }
 
 // IsZero reports whether c is unset or the paper's vote.
 func (c Combine) IsZero() bool { return c == "" || c == CombineVote }
@@ -168,7 +210,7 @@ func Defaults(name string) (Params, error) {
 		InterpolationSteps: 125, StartEnsemble: 0.9,
 		MemberLR: "constant", MemberOptimizer: "fresh", MemberDropout: "shared",
 		MemberOrder: OrderShared, Vote: VoteMajority, Combine: CombineVote,
-		SWAStart: 0.25, EMADecay: 0.999, MixoutP: 0.9,
+		SWAStart: 0.25, EMADecay: 0.999, MixoutP: 0.9, MixoutLayers: MixoutHead,
 	}
 	if d := lookup(name); d.defaults != nil {
 		d.defaults(&p)
@@ -201,6 +243,7 @@ func (p Params) Validate() error {
 		oneOf("member_order", string(p.MemberOrder), string(OrderShared), string(OrderIndependent)),
 		oneOf("vote", string(p.Vote), string(VoteMajority), string(VoteMeanProbs)),
 		oneOf("combine", string(p.Combine), string(CombineVote), string(CombineSoup)),
+		oneOf("mixout_layers", string(p.MixoutLayers), string(MixoutHead), string(MixoutAll)),
 	}
 	for _, e := range errs {
 		if e != nil {
@@ -240,6 +283,16 @@ func (p Params) Validate() error {
 		return fmt.Errorf("strategy %s: validation_fraction must be in (0, 1), got %g", p.Label, p.ValidationFraction)
 	case p.NoisyTuneLambda < 0 || math.IsNaN(p.NoisyTuneLambda):
 		return fmt.Errorf("strategy %s: noisytune_lambda must be >= 0, got %g", p.Label, p.NoisyTuneLambda)
+	case !(p.R3FSigma >= 0 && p.R3FSigma < math.Inf(1)):
+		return fmt.Errorf("strategy %s: r3f_sigma must be >= 0 (the noise's std, or the uniform's half-width), got %g", p.Label, p.R3FSigma)
+	case !(p.R3FLambda >= 0 && p.R3FLambda < math.Inf(1)):
+		return fmt.Errorf("strategy %s: r3f_lambda must be >= 0, got %g", p.Label, p.R3FLambda)
+	case p.Name == R3F && p.R3FNoise != R3FNormal && p.R3FNoise != R3FUniform:
+		return fmt.Errorf("strategy %s: r3f_noise: %q is not one of [%s %s]", p.Label, p.R3FNoise, R3FNormal, R3FUniform)
+	case p.ReinitLayers < 0:
+		return fmt.Errorf("strategy %s: reinit_layers must be >= 0 (0: the pooler only), got %d", p.Label, p.ReinitLayers)
+	case p.Name == LLRD && !(p.LLRD > 0 && p.LLRD <= 1):
+		return fmt.Errorf("strategy %s: llrd must be in (0, 1] (the rate's factor per layer down from the top), got %g", p.Label, p.LLRD)
 	case p.MixoutP < 0 || p.MixoutP >= 1:
 		return fmt.Errorf("strategy %s: mixout_p must be in [0, 1), got %g", p.Label, p.MixoutP)
 	case p.LR < 0 || math.IsNaN(p.LR):
@@ -260,6 +313,25 @@ func (p Params) Validate() error {
 // (input noise perturbs the pooler's output, mixout mixes out its
 // dropout), so that a model without one (glove-mean) cannot run it.
 func (p Params) NeedsEncoder() bool { return lookup(p.Name).encoder }
+
+// NeedsFullTuning reports why the strategy cannot run with a
+// parameter-efficient tuning method ("" when it can): it re-initialises or
+// mixes weights that such a method freezes.
+func (p Params) NeedsFullTuning() string {
+	if f := lookup(p.Name).fullTuning; f != nil {
+		return f(p)
+	}
+	return ""
+}
+
+// CheckLayers reports whether the strategy can act on an encoder of layers
+// layers (shared: one set of weights serves several depths, as ALBERT's).
+func (p Params) CheckLayers(layers int, shared bool) error {
+	if f := lookup(p.Name).layers; f != nil {
+		return f(p, layers, shared)
+	}
+	return nil
+}
 
 // Population reports how many models the strategy holds at inference time.
 func (p Params) Population() int {

@@ -38,6 +38,10 @@ type Plan struct {
 	Run
 	PriorNoise   float64  // >0: perturb the main model once before training (prior_noise)
 	UniformNoise float64  // >0: NoisyTune's λ: θ += U(−λ/2, λ/2)·std(θ) for every pre-trained matrix, once before training
+	Reinit       bool     // re-initialise the pooler and the top ReinitLayers encoder layers before training (reinit)
+	ReinitLayers int      // 0: the pooler only
+	LRDecay      float64  // >0: a parameter d layers below the top learns at rate × LRDecay^d (llrd)
+	R3F          *R3FStep // R3F's second forward pass in every step (nil: none)
 	AverageFrom  int      // >0: fold the main model into the SWA/EMA copy after every step from this one
 	Events       []Action // at most one per step, in step order
 	pieces       []string // what the plan was made of, for String
@@ -66,6 +70,15 @@ func (p *Plan) String() string {
 	if p.UniformNoise > 0 {
 		fmt.Fprintf(&b, "  before training: uniform noise of width %.4g × std on every pre-trained matrix\n", p.UniformNoise)
 	}
+	if p.Reinit {
+		fmt.Fprintf(&b, "  before training: the pooler and the top %d encoder layers drawn afresh from model_init\n", p.ReinitLayers)
+	}
+	if p.LRDecay > 0 {
+		fmt.Fprintf(&b, "  every step: rate × %g^depth (head and pooler 0, top layer 1, …, embeddings lowest)\n", p.LRDecay)
+	}
+	if r := p.R3F; r != nil {
+		fmt.Fprintf(&b, "  every step: a second forward pass with %s noise of scale %g on the word embeddings; loss CE + %g · symmetric KL\n", r.noise(), r.Sigma, r.Lambda)
+	}
 	for _, e := range p.Events {
 		fmt.Fprintf(&b, "  step %4d: ", e.Step)
 		switch {
@@ -85,6 +98,22 @@ func (p *Plan) String() string {
 		fmt.Fprintf(&b, "  steps %d-%d: average the main model after the update\n", p.AverageFrom, p.Total)
 	}
 	return b.String()
+}
+
+// R3FStep is R3F's regulariser in every step (Aghajanyan et al. 2021): a
+// second forward pass with noise on the word embeddings, and a symmetric KL
+// term between the predictions of the clean and the noisy pass.
+type R3FStep struct {
+	Sigma   float64 // the normal's std, or the uniform's half-width
+	Uniform bool    // U(−σ, σ) instead of N(0, σ²)
+	Lambda  float64 // the weight of the symmetric KL term
+}
+
+func (r *R3FStep) noise() string {
+	if r.Uniform {
+		return "U(−σ, σ)"
+	}
+	return "N(0, σ²)"
 }
 
 // A piece adds one mechanism of a strategy to a plan.
@@ -119,21 +148,44 @@ func (p *Plan) lastStep() int {
 	return p.Events[len(p.Events)-1].Step
 }
 
+// setting is a piece that only sets fields of the plan (set); format and
+// args name it.
+func setting(set func(p *Plan), format string, args ...any) piece {
+	return func(p *Plan) {
+		set(p)
+		p.pieces = append(p.pieces, fmt.Sprintf(format, args...))
+	}
+}
+
 // priorNoise perturbs the main model once before training by sqrt(σ²).
 func priorNoise(s Params) piece {
-	return func(p *Plan) {
-		p.PriorNoise = math.Sqrt(s.NoiseVariance)
-		p.pieces = append(p.pieces, fmt.Sprintf("prior noise √%g", s.NoiseVariance))
-	}
+	return setting(func(p *Plan) { p.PriorNoise = math.Sqrt(s.NoiseVariance) }, "prior noise √%g", s.NoiseVariance)
 }
 
 // noisyTune perturbs every pre-trained matrix once before training with
 // uniform noise U(−λ/2, λ/2) × the matrix's std (NoisyTune, Wu et al. 2022).
 func noisyTune(s Params) piece {
-	return func(p *Plan) {
-		p.UniformNoise = s.NoisyTuneLambda
-		p.pieces = append(p.pieces, fmt.Sprintf("NoisyTune λ %g", s.NoisyTuneLambda))
-	}
+	return setting(func(p *Plan) { p.UniformNoise = s.NoisyTuneLambda }, "NoisyTune λ %g", s.NoisyTuneLambda)
+}
+
+// reinit re-initialises the pooler and the top reinit_layers encoder layers
+// with the model's initialiser before training (Zhang et al. 2021).
+func reinit(s Params) piece {
+	return setting(func(p *Plan) { p.Reinit, p.ReinitLayers = true, s.ReinitLayers },
+		"re-initialise the pooler and the top %d layers", s.ReinitLayers)
+}
+
+// layerwiseLR scales every parameter's rate by llrd^depth from the top
+// (layer-wise learning-rate decay, Howard & Ruder 2018, Sun et al. 2019).
+func layerwiseLR(s Params) piece {
+	return setting(func(p *Plan) { p.LRDecay = s.LLRD }, "layer-wise LR decay %g", s.LLRD)
+}
+
+// r3f adds R3F's noisy second pass and its symmetric KL term to every step.
+func r3f(s Params) piece {
+	return setting(func(p *Plan) {
+		p.R3F = &R3FStep{Sigma: s.R3FSigma, Uniform: s.R3FNoise == R3FUniform, Lambda: s.R3FLambda}
+	}, "R3F (%s noise σ %g, λ %g)", s.R3FNoise, s.R3FSigma, s.R3FLambda)
 }
 
 // periodicNoise perturbs the main model's weights (sqrt(σ²/step)) or one
@@ -215,10 +267,7 @@ func delayedEnsemble(s Params) piece {
 // averageFrom folds the main model into an average after every step from
 // frac·N on (SWA), or from the first step (EMA, frac 0).
 func averageFrom(frac float64, name string) piece {
-	return func(p *Plan) {
-		p.AverageFrom = max(p.at(frac), 1)
-		p.pieces = append(p.pieces, fmt.Sprintf("%s from %g·N", name, frac))
-	}
+	return setting(func(p *Plan) { p.AverageFrom = max(p.at(frac), 1) }, "%s from %g·N", name, frac)
 }
 
 // nothing is the plan of strategies that act inside the training step

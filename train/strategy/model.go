@@ -30,12 +30,72 @@ type StepOptions struct {
 	// Mixout, when set, replaces the head's dropout by mixout of its weight
 	// towards Mixout.Target with probability Mixout.P.
 	Mixout *Mixout
+	// R3F, when set, adds R3F's noisy second forward pass and its symmetric
+	// KL term to the step (see R3F).
+	R3F *R3F
+}
+
+// R3F is the regulariser of Aghajanyan et al. (ICLR 2021) as fairseq's
+// sentence_prediction_r3f criterion computes it. After the clean forward
+// pass, a second pass runs on the same batch with noise added to the word
+// embeddings (the lookup of the token ids, before the position and
+// token-type embeddings and the embedding LayerNorm) and detached from the
+// table (the noisy pass sends no gradient to it, fairseq's
+// token_embeddings.detach().clone() + noise). The step's loss is the
+// clean pass's mean cross-entropy + Lambda · the batch mean of
+// KL(P‖Q) + KL(Q‖P), P and Q the clean and noisy predicted distributions,
+// with gradients through both passes; the noisy pass has no cross-entropy
+// of its own. Noise draws come from RNG (AddNoise); the noisy pass's
+// dropout continues the step's dropout stream after the clean pass's.
+type R3F struct {
+	Sigma   float64 // the noise scale: the normal's std, or the uniform's half-width
+	Uniform bool    // U(−Sigma, Sigma) instead of N(0, Sigma²)
+	Lambda  float64 // the weight of the symmetric KL term
+	RNG     *rand.Rand
+}
+
+// AddNoise adds R3F's noise to every value of x, one draw per value in
+// order from r.RNG: Sigma·N(0,1) (NormFloat64), or Sigma·(2u−1) with u
+// uniform in [0,1) (Float64).
+func (r *R3F) AddNoise(x []float32) {
+	for i := range x {
+		var z float64
+		if r.Uniform {
+			z = 2*r.RNG.Float64() - 1
+		} else {
+			z = r.RNG.NormFloat64()
+		}
+		x[i] += float32(r.Sigma * z)
+	}
 }
 
 // Mixout holds mixout's target (the head's initial weight) and probability.
 type Mixout struct {
 	P      float64
 	Target []float32
+	// All mixes every Linear of a Layered model (mixout_layers: all), the
+	// weight of parameter i towards Targets[i], its value before training
+	// (nil for parameters that are not mixed), and turns every dropout off.
+	All     bool
+	Targets [][]float32
+}
+
+// Layered is a Model with encoder layers, which the layer-wise strategies
+// need (reinit, llrd, mixout of every Linear). A model without them
+// (glove-mean) does not implement it.
+type Layered interface {
+	Model
+	// Depths gives every parameter's depth from the top, in Params order:
+	// 0 the head and the pooler, 1 the top encoder layer, …, L the lowest,
+	// L+1 the embeddings. Adapters have the depth of their layer.
+	Depths() []int
+	// Reinit draws the pooler and the top k encoder layers afresh from init
+	// with the model's own initialiser, in Params order; every other
+	// parameter keeps its value bit for bit.
+	Reinit(k int, init *rand.Rand) error
+	// Linears are the indices in Params of the weight of every Linear
+	// (attention, feed-forward, pooler, head): what mixout_layers all mixes.
+	Linears() []int
 }
 
 // Model is what the strategies need of an encoder classifier. A Model serves
@@ -65,6 +125,22 @@ type Model interface {
 	// the head learns (StepOptions.BackboneFrozen): the forward pass and the
 	// head's weight gradients.
 	HeadOnlyTrainFLOPs(t int) float64
+}
+
+// WorkspaceReleaser is a Model that can drop its step workspaces (the
+// activation arenas of its training and evaluation passes) when it will not
+// run for a while, as a voter does once it has predicted; the next call
+// regrows them. Without it a population of 10 keeps 10 evaluation-sized
+// arenas alive.
+type WorkspaceReleaser interface {
+	ReleaseWorkspace()
+}
+
+// releaseWorkspace releases m's workspaces when it can.
+func releaseWorkspace(m Model) {
+	if w, ok := m.(WorkspaceReleaser); ok {
+		w.ReleaseWorkspace()
+	}
 }
 
 // NewModel builds a fresh model; new (not pre-trained) weights come from init.

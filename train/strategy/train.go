@@ -56,6 +56,13 @@ type Setup struct {
 	// Validation is carved from the labelled set for strategies that choose
 	// a model on it (early_discard); the training set excludes it.
 	Validation []Sample
+	// Progress, when set, is called after every training step with the
+	// steps trained so far, the steps the run trains in all (plannedSteps)
+	// and the training loss of the step's main model. Calls come in order,
+	// one at a time, from the training goroutines: keep it short. It sees
+	// the training and never changes it.
+	Progress func(step, total int, loss float32)
+	prog     *progress // Progress's counter, shared by the models of one Train call
 }
 
 // StepLog is one optimizer step of one model.
@@ -83,6 +90,7 @@ type Cost struct {
 	BackwardSamples int64   // training backward passes, in samples
 	TrainFLOPs      float64 // forward + backward (2× forward), analytic
 	InferencePasses int64   // test samples × models evaluated
+	ModelBytes      int64   // peak bytes of the live models' parameters, gradients and optimizer state (noteMemory)
 }
 
 // Outcome is what a training run produces on the test set.
@@ -107,6 +115,7 @@ func Train(ctx context.Context, s Setup, newModel NewModel, train, test []Sample
 		return nil, fmt.Errorf("strategy: batch size, eval batch and epochs must be positive")
 	}
 	s.Parallel = max(s.Parallel, 1)
+	s.prog = newProgress(s.Progress, plannedSteps(s, len(train)))
 	switch s.Strategy.Name {
 	case schedule.Ensemble:
 		return trainEnsemble(ctx, s, newModel, train, test)
@@ -120,7 +129,18 @@ func Train(ctx context.Context, s Setup, newModel NewModel, train, test []Sample
 	if err := r.fit(ctx); err != nil {
 		return nil, err
 	}
+	r.doneTraining()
 	return r.predict(test), nil
+}
+
+// doneTraining drops what only training needs (optimizer state, training
+// workspaces) before the models predict, so that a population's memory at
+// evaluation is its weights.
+func (r *run) doneTraining() {
+	for _, t := range append([]*trainee{r.main}, r.members...) {
+		t.opt = nil
+		releaseWorkspace(t.m)
+	}
 }
 
 // trainEnsemble trains EnsembleSize independent default runs, each with its
@@ -134,6 +154,9 @@ func trainEnsemble(ctx context.Context, s Setup, newModel NewModel, train, test 
 		r, err := newRun(single, s.ensembleSeeds(i), newModel, train)
 		if err == nil {
 			err = r.fit(ctx)
+		}
+		if err == nil {
+			r.doneTraining()
 		}
 		runs[i], errs[i] = r, err
 	})
@@ -203,6 +226,11 @@ func trainEarlyDiscard(ctx context.Context, s Setup, newModel NewModel, train, t
 		}
 	}
 	lead := runs[best]
+	for i, r := range runs {
+		if i != best {
+			r.main.m, r.main.opt = nil, nil // discarded: only its steps and cost stay
+		}
+	}
 	lead.events = append(lead.events, Event{Step: lead.step, Kind: results.EventCandidatesDiscarded, Models: k, Scale: scores[best]})
 	if err := lead.advance(ctx, lead.total); err != nil {
 		return nil, err
@@ -217,6 +245,7 @@ func trainEarlyDiscard(ctx context.Context, s Setup, newModel NewModel, train, t
 		}
 	}
 	lead.steps = steps
+	lead.doneTraining()
 	o := lead.predict(test)
 	o.Cost.InferencePasses += int64(k * len(s.Validation))
 	return o, nil
@@ -245,6 +274,7 @@ func (c *Cost) addTraining(o Cost) {
 	c.ForwardSamples += o.ForwardSamples
 	c.BackwardSamples += o.BackwardSamples
 	c.TrainFLOPs += o.TrainFLOPs
+	c.ModelBytes += o.ModelBytes // the models are all alive until they vote
 }
 
 // ensembleSeeds are the seeds of ensemble model i: its own streams, with the
@@ -298,6 +328,7 @@ type run struct {
 	lrs                optim.Schedule
 	plan               *schedule.Plan
 	mixout             *Mixout
+	r3f                *R3F // R3F's noisy pass in every step of the main model, its noise from the run's noise stream
 	batch              Batch
 	steps              []StepLog
 	events             []Event
@@ -307,6 +338,7 @@ type run struct {
 	models             []*trainee // main model and members of the current step
 	step, epoch        int        // the last step trained and its epoch (1-based)
 	perm               []int      // the current epoch's sample order
+	mem                memory     // the population noteMemory last measured
 }
 
 func newRun(s Setup, sd Seeds, newModel NewModel, train []Sample) (*run, error) {
@@ -336,6 +368,12 @@ func newRun(s Setup, sd Seeds, newModel NewModel, train []Sample) (*run, error) 
 			return nil, fmt.Errorf("mixout: the model has no head weight %q", headWeightName)
 		}
 		r.mixout = &Mixout{P: s.Strategy.MixoutP, Target: append([]float32(nil), w.Data...)}
+	}
+	if p := r.plan.R3F; p != nil {
+		r.r3f = &R3F{Sigma: p.Sigma, Uniform: p.Uniform, Lambda: p.Lambda, RNG: r.noise}
+	}
+	if err := r.layerwise(); err != nil {
+		return nil, err
 	}
 	return r, nil
 }
@@ -420,7 +458,7 @@ func (r *run) advance(ctx context.Context, until int) error {
 			Perturb(r.noiseTargets(r.main.m), a.WeightNoise, scaled, r.noise)
 			r.event(step, results.EventNoise, a.WeightNoise)
 		}
-		opts := StepOptions{Mixout: r.mixout}
+		opts := StepOptions{Mixout: r.mixout, R3F: r.r3f}
 		if a.InputNoise > 0 {
 			opts.PooledNoise, opts.NoiseRNG = a.InputNoise, r.noise
 			opts.BackboneFrozen = !r.s.Strategy.BackboneGrad
@@ -448,6 +486,7 @@ func (r *run) advance(ctx context.Context, until int) error {
 // finish merges an interpolation still open when training ends (the
 // reference drops it; a merge is what the strategy intends).
 func (r *run) finish() {
+	r.noteMemory() // an SWA/EMA copy made at the last step
 	if len(r.members) > 0 && !r.final {
 		r.merge()
 		r.event(r.step, results.EventMembersMerged, 0)
@@ -536,6 +575,7 @@ func (r *run) average(step int) {
 // concurrently when allowed. Every model has its own workspace, optimizer
 // and dropout stream, so the order of goroutines cannot change a result.
 func (r *run) trainStep(step, epoch int, opts StepOptions) {
+	r.noteMemory()
 	lr := r.lrs.LR(step - 1)
 	r.models = append(append(r.models[:0], r.main), r.members...) // reused: no allocation per step
 	models := r.models
@@ -570,6 +610,13 @@ func (r *run) trainStep(step, epoch int, opts StepOptions) {
 	if opts.BackboneFrozen {
 		mainFLOPs = r.main.m.HeadOnlyTrainFLOPs(r.batch.T) * float64(r.batch.B)
 	}
+	// R3F's main model runs a second forward and backward pass (the noisy
+	// one) on the batch: its step costs two.
+	mainPasses := int64(1)
+	if opts.R3F != nil {
+		mainPasses = 2
+		mainFLOPs *= 2
+	}
 	shared, ownFLOPs := 0, 0.0
 	for _, t := range r.members {
 		if t.order == nil {
@@ -588,11 +635,12 @@ func (r *run) trainStep(step, epoch int, opts StepOptions) {
 	n := int64(len(models))
 	r.cost.Steps++
 	r.cost.OptimizerSteps += n
-	r.cost.ForwardSamples += n * int64(r.batch.B)
-	r.cost.BackwardSamples += n * int64(r.batch.B)
+	r.cost.ForwardSamples += (n - 1 + mainPasses) * int64(r.batch.B)
+	r.cost.BackwardSamples += (n - 1 + mainPasses) * int64(r.batch.B)
 	r.cost.TrainFLOPs += mainFLOPs + float64(shared)*flops + ownFLOPs
 	r.lastEpochLoss += float64(r.main.lastLoss)
 	r.lastEpochLossCount++
+	r.s.prog.step(r.main.lastLoss)
 }
 
 // fillBatch pads the samples idx into the run's reused batch buffers.
@@ -683,6 +731,7 @@ func (r *run) vote(voters []Model, shown Model, test []Sample) *Outcome {
 			copy(o.MemberLogits[i][v*c:], l)
 			o.MemberPreds[i][v] = metrics.Argmax(l)
 		})
+		releaseWorkspace(m) // one evaluation arena alive at a time
 	}
 	o.Preds = o.VotePreds(r.s.Strategy.Vote)
 	for i := range test {
@@ -693,7 +742,10 @@ func (r *run) vote(voters []Model, shown Model, test []Sample) *Outcome {
 }
 
 // eachLogits evaluates m on test in eval mode and calls f with every
-// sample's index and logits (valid during the call).
+// sample's index and logits (valid during the call). Batches keep the
+// test set's order: sorting by length would pad less, but a sample's logits
+// then change in their last bits (GEMM shapes change), and so would every
+// stored result.
 func (r *run) eachLogits(m Model, test []Sample, f func(i int, logits []float32)) {
 	c := m.Classes()
 	var b Batch

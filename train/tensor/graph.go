@@ -37,6 +37,7 @@ const (
 	opConcat
 	opSlice
 	opSum
+	opSymKL
 )
 
 // node is one recorded op: plain data in a reused slice, no closures. The
@@ -78,6 +79,10 @@ func (g *Graph) Reset() {
 	g.tape = g.tape[:0]
 	g.arena.Reset()
 }
+
+// Release drops the arena's buffers and the tape, so that a graph that will
+// not run for a while holds no activations; the next step regrows them.
+func (g *Graph) Release() { *g = Graph{noGrad: g.noGrad} }
 
 // SetNoGrad switches gradient recording off (evaluation) or on.
 func (g *Graph) SetNoGrad(off bool) { g.noGrad = off }
@@ -208,6 +213,8 @@ func (g *Graph) backward() {
 			sliceBackward(n)
 		case opSum:
 			sumBackward(n)
+		case opSymKL:
+			symKLBackward(n)
 		default:
 			panic(fmt.Sprintf("tensor: unknown op %d on tape", n.op))
 		}

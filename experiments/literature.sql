@@ -1,0 +1,46 @@
+-- The literature table (docs/results/literature.md): one row per dataset ×
+-- strategy, ranked by spread, with the cost beside it.
+--   deni sql --results results/literature - < experiments/literature.sql
+--
+-- Cells are the strategies run, plus `X[vote]` for an ensemble that shows
+-- its soup (combine: soup): the same runs' majority vote (no extra CPU).
+-- Columns: F1 ×100 (population std, as the paper); worst run; runs at
+-- chance (macro-F1 <= 1/classes); optimizer steps and analytic training
+-- FLOPs per run, both as multiples of default's; std ratio to default;
+-- Brown-Forsythe and Welch p against default (bf_p, welch_p: scipy's
+-- levene(center='median') and ttest_ind(equal_var=False)); rank by std
+-- within the dataset (1 = narrowest).
+WITH r AS (
+    SELECT * FROM runs WHERE status = 'done'
+), cells AS (
+    SELECT dataset, strategy AS cell, run_index, macro_f1 AS f1, classes, optimizer_steps, train_flops
+    FROM r
+    UNION ALL
+    SELECT dataset, strategy || '[vote]', run_index, majority_macro_f1, classes, optimizer_steps, train_flops
+    FROM r
+    WHERE json_extract_string(config, '$.strategy.combine') = 'soup' AND majority_macro_f1 IS NOT NULL
+), stats AS (
+    SELECT dataset, cell, count(*) AS n,
+           avg(f1) AS mean, stddev_pop(f1) AS std, min(f1) AS worst,
+           count(*) FILTER (WHERE f1 <= 1.0 / classes) AS at_chance,
+           avg(optimizer_steps) AS steps, avg(train_flops) AS flops,
+           list(f1 ORDER BY run_index) AS xs
+    FROM cells GROUP BY dataset, cell
+), base AS (
+    SELECT dataset, mean AS d_mean, std AS d_std, xs AS d_xs, steps AS d_steps, flops AS d_flops
+    FROM stats WHERE cell = 'default'
+)
+SELECT s.dataset,
+       rank() OVER (PARTITION BY s.dataset ORDER BY s.std) AS std_rank,
+       s.cell, s.n,
+       printf('%.2f ± %.2f', 100 * s.mean, 100 * s.std) AS f1,
+       round(100 * s.worst, 2) AS worst,
+       s.at_chance,
+       round(s.steps / b.d_steps, 2) AS steps_x,
+       round(s.flops / b.d_flops, 2) AS flops_x,
+       round(100 * (s.mean - b.d_mean), 2) AS delta_mean,
+       round(s.std / nullif(b.d_std, 0), 2) AS std_ratio,
+       round(bf_p(s.xs, b.d_xs), 4) AS bf_p,
+       round(welch_p(s.xs, b.d_xs), 4) AS welch_p
+FROM stats s LEFT JOIN base b USING (dataset)
+ORDER BY s.dataset, std_rank, s.cell;

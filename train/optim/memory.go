@@ -1,0 +1,22 @@
+package optim
+
+// StateBytes is the memory of the optimizer's state: the first and second
+// moments (4 bytes a value) of every parameter that has them, and the
+// idle-row flags (a byte a row).
+func (o *Adam) StateBytes() int64 {
+	var n int64
+	for _, s := range o.state {
+		n += 4*int64(len(s.m)+len(s.v)) + int64(len(s.idle))
+	}
+	return n
+}
+
+// StateBytes is the memory of the optimizer's state: the momentum buffers
+// (4 bytes a value; none without momentum).
+func (o *SGD) StateBytes() int64 {
+	var n int64
+	for _, s := range o.state {
+		n += 4 * int64(len(s.buf))
+	}
+	return n
+}
