@@ -18,21 +18,31 @@ import (
 	"github.com/deni-project/deni/train/peft"
 )
 
-// mapFolder copies the files of a model folder on disk into memory, as
-// go:embed would hold them.
-func mapFolder(t *testing.T, dir string) fstest.MapFS {
+// readFolder reads the files of a model folder on disk into memory, by name.
+func readFolder(t *testing.T, dir string) map[string][]byte {
 	t.Helper()
-	m := fstest.MapFS{}
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	files := map[string][]byte{}
 	for _, e := range ents {
 		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
 		if err != nil {
 			t.Fatal(err)
 		}
-		m[e.Name()] = &fstest.MapFile{Data: b, Mode: 0o444}
+		files[e.Name()] = b
+	}
+	return files
+}
+
+// mapFolder copies the files of a model folder on disk into memory, as
+// go:embed would hold them.
+func mapFolder(t *testing.T, dir string) fstest.MapFS {
+	t.Helper()
+	m := fstest.MapFS{}
+	for name, b := range readFolder(t, dir) {
+		m[name] = &fstest.MapFile{Data: b, Mode: 0o444}
 	}
 	return m
 }

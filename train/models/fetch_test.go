@@ -105,18 +105,7 @@ func (h *hub) serve(w http.ResponseWriter, r *http.Request, n string, b []byte) 
 }
 
 func newHub(t *testing.T, dir, name string) (*hub, *httptest.Server) {
-	h := &hub{name: name, files: map[string][]byte{}, lfs: map[string]bool{"model.safetensors": true}, gets: map[string]int{}}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		h.files[e.Name()] = b
-	}
+	h := &hub{name: name, files: readFolder(t, dir), lfs: map[string]bool{"model.safetensors": true}, gets: map[string]int{}}
 	h.files["README.md"] = []byte("# not needed\n")
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

@@ -326,7 +326,7 @@ func TestMixoutAllMasksTargetsAndGradient(t *testing.T) {
 					best = k
 				}
 			}
-			num := centralDiff(w.Data, best, 2e-3, func() float64 { return lossAt(m, b, o) })
+			num := tensor.CentralDifference(w.Data, best, 2e-3, func() float64 { return lossAt(m, b, o) })
 			if grad[best] == 0 || math.Abs(num-float64(grad[best])) > 1e-4+0.03*math.Abs(num) {
 				t.Errorf("%s: dL/d%s[%d]: analytic %g, numeric %g", f.Name, name, best, grad[best], num)
 			}

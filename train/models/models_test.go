@@ -96,18 +96,6 @@ func lossAt(m strategy.Model, b *strategy.Batch, o strategy.StepOptions) float64
 	return float64(m.TrainStep(b, seeds.New(7), o))
 }
 
-// centralDiff is the central difference (loss(x+h) − loss(x−h)) / 2h in
-// x = data[i], which it restores.
-func centralDiff(data []float32, i int, h float64, loss func() float64) float64 {
-	orig := data[i]
-	data[i] = orig + float32(h)
-	lp := loss()
-	data[i] = orig - float32(h)
-	lm := loss()
-	data[i] = orig
-	return (lp - lm) / (2 * h)
-}
-
 func TestMixoutGradient(t *testing.T) {
 	f := tinyFactory(t)
 	m, _ := f.NewModel(seeds.New(3))
@@ -122,7 +110,7 @@ func TestMixoutGradient(t *testing.T) {
 	grad := append([]float32(nil), w.Grad...)
 	checked := 0
 	for _, i := range []int{0, 7, 50, 123, 250} {
-		num := centralDiff(w.Data, i, 1e-2, func() float64 { return lossAt(m, b, o) })
+		num := tensor.CentralDifference(w.Data, i, 1e-2, func() float64 { return lossAt(m, b, o) })
 		if math.Abs(num-float64(grad[i])) > 2e-3+0.02*math.Abs(num) {
 			t.Errorf("d loss / d output.weight[%d]: analytic %g, numeric %g", i, grad[i], num)
 		}

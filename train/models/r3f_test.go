@@ -18,23 +18,13 @@ import (
 	"github.com/deni-project/deni/train/tensor"
 )
 
-// r3fConfig is a tiny encoder of family modelType (hidden 16, 2 layers; for
-// ALBERT one shared layer and embeddings of width 8), with or without
-// dropout; init range 0.5 so that the logits are far from uniform.
+// r3fConfig is nn.TinyConfig with or without dropout and init range 0.5,
+// so that the logits are far from uniform.
 func r3fConfig(modelType string, dropout bool) nn.Config {
-	c := nn.Config{
-		VocabSize: 23, HiddenSize: 16, NumHiddenLayers: 2, NumAttentionHeads: 2, IntermediateSize: 24,
-		HiddenAct: "gelu", MaxPositionEmbeddings: 16, TypeVocabSize: 2, LayerNormEps: 1e-12,
-		InitializerRange: 0.5, PadTokenID: 0, NumLabels: 3, HeadInit: "torch", ModelType: modelType,
-	}
-	if dropout {
-		c.HiddenDropoutProb, c.AttentionProbsDropoutProb, c.HeadDropout = 0.1, 0.1, 0.3
-	}
-	switch modelType {
-	case "roberta":
-		c.PadTokenID, c.TypeVocabSize, c.LayerNormEps = 1, 1, 1e-5
-	case "albert":
-		c.EmbeddingSize, c.NumHiddenGroups, c.InnerGroupNum, c.HiddenAct = 8, 1, 1, "gelu_new"
+	c := nn.TinyConfig(modelType)
+	c.InitializerRange = 0.5
+	if !dropout {
+		c.HiddenDropoutProb, c.AttentionProbsDropoutProb, c.HeadDropout = 0, 0, 0
 	}
 	return c
 }

@@ -71,24 +71,13 @@ type ALBERTLayer struct {
 // NewALBERTLayer registers the parameters of an ALBERT layer under prefix
 // (e.g. "encoder.albert_layer_groups.0.albert_layers.0"), in HF order.
 func NewALBERTLayer(r *Registry, prefix string, c Config) ALBERTLayer {
-	act, _ := c.Activation()
 	h, std := c.HiddenSize, c.InitializerRange
 	l := ALBERTLayer{Dropout: float32(c.HiddenDropoutProb)}
 	l.OutLayerNorm = NewLayerNorm(r, prefix+".full_layer_layer_norm", h, c.LayerNormEps)
-	l.Attention = SelfAttention{
-		Query:   NewLinear(r, prefix+".attention.query", h, h, std, false),
-		Key:     NewLinear(r, prefix+".attention.key", h, h, std, false),
-		Value:   NewLinear(r, prefix+".attention.value", h, h, std, false),
-		Heads:   c.NumAttentionHeads,
-		Dropout: float32(c.AttentionProbsDropoutProb),
-	}
+	l.Attention = newSelfAttention(r, prefix+".attention", c)
 	l.AttnOutput = NewLinear(r, prefix+".attention.dense", h, h, std, false)
 	l.AttnLayerNorm = NewLayerNorm(r, prefix+".attention.LayerNorm", h, c.LayerNormEps)
-	l.FFN = FeedForward{
-		Intermediate: NewLinear(r, prefix+".ffn", h, c.IntermediateSize, std, false),
-		Output:       NewLinear(r, prefix+".ffn_output", c.IntermediateSize, h, std, false),
-		Act:          act,
-	}
+	l.FFN = newFeedForward(r, prefix+".ffn", prefix+".ffn_output", c)
 	return l
 }
 

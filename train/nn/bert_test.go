@@ -164,13 +164,7 @@ func TestModelGradients(t *testing.T) {
 				maxAbs := 0.0
 				num := make([]float64, len(p.Data))
 				for i := range p.Data {
-					o := p.Data[i]
-					p.Data[i] = o + h
-					lp := loss()
-					p.Data[i] = o - h
-					lm := loss()
-					p.Data[i] = o
-					num[i] = (lp - lm) / (float64(o+h) - float64(o-h))
+					num[i] = tensor.CentralDifference(p.Data, i, h, loss)
 					if p.Name == "embeddings.word_embeddings.weight" && i/cfg.HiddenSize == cfg.PadTokenID {
 						num[i] = 0 // padding_idx: no gradient by design
 					}

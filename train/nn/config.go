@@ -67,6 +67,26 @@ func BertBaseUncased(numLabels int) Config {
 	}
 }
 
+// TinyConfig is a tiny encoder of family modelType ("" or "bert",
+// "roberta", "albert") for tests: vocabulary 23, hidden 16, 2 heads, 2
+// layers (ALBERT: one shared layer applied twice, embeddings of width 8),
+// GELU, dropout on, initializer range 0.2 and the paper's head for 3 labels.
+func TinyConfig(modelType string) Config {
+	c := Config{
+		VocabSize: 23, HiddenSize: 16, NumHiddenLayers: 2, NumAttentionHeads: 2, IntermediateSize: 24,
+		HiddenAct: "gelu", HiddenDropoutProb: 0.1, AttentionProbsDropoutProb: 0.1,
+		MaxPositionEmbeddings: 16, TypeVocabSize: 2, LayerNormEps: 1e-12, InitializerRange: 0.2,
+		PadTokenID: 0, NumLabels: 3, HeadDropout: 0.3, HeadInit: "torch", ModelType: modelType,
+	}
+	switch modelType {
+	case "roberta":
+		c.PadTokenID, c.TypeVocabSize, c.LayerNormEps = 1, 1, 1e-5
+	case "albert":
+		c.EmbeddingSize, c.NumHiddenGroups, c.InnerGroupNum, c.HiddenAct = 8, 1, 1, "gelu_new"
+	}
+	return c
+}
+
 // LoadConfig reads a Hugging Face config.json and sets the head fields.
 // Fields absent from the file keep BERT's defaults; for ALBERT,
 // embedding_size defaults to 128 and the group counts to 1.

@@ -7,14 +7,23 @@ import (
 	"testing"
 )
 
+// readGolden decodes the JSON file path (golden values written by a script
+// in testdata) into v.
+func readGolden(t *testing.T, path string, v any) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestGoldenTorch compares logits, loss and every gradient of a tiny BERT
 // classifier with PyTorch (testdata/gen_golden.py: HF BertModel's structure
 // written with torch primitives, no dropout), for both GELU forms.
 func TestGoldenTorch(t *testing.T) {
-	raw, err := os.ReadFile("testdata/golden.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	type result struct {
 		Logits []float64
 		Loss   float64
@@ -26,9 +35,7 @@ func TestGoldenTorch(t *testing.T) {
 		Gelu             result `json:"gelu"`
 		GeluNew          result `json:"gelu_new"`
 	}
-	if err := json.Unmarshal(raw, &gold); err != nil {
-		t.Fatal(err)
-	}
+	readGolden(t, "testdata/golden.json", &gold)
 	var b Batch
 	b.B, b.T = len(gold.IDs), len(gold.IDs[0])
 	for i := range gold.IDs {

@@ -1,9 +1,7 @@
 package nn
 
 import (
-	"encoding/json"
 	"math"
-	"os"
 	"testing"
 
 	"github.com/deni-project/deni/train/checkpoint"
@@ -15,10 +13,6 @@ import (
 // gradient with an independent PyTorch implementation
 // (testdata/gen_hf_golden.py) to 1e-4 relative.
 func TestHFParity(t *testing.T) {
-	raw, err := os.ReadFile("testdata/hf_golden.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var gold struct {
 		Labels []int32
 		Models map[string]struct {
@@ -28,9 +22,7 @@ func TestHFParity(t *testing.T) {
 			Grads          map[string][]float64
 		}
 	}
-	if err := json.Unmarshal(raw, &gold); err != nil {
-		t.Fatal(err)
-	}
+	readGolden(t, "testdata/hf_golden.json", &gold)
 	for _, name := range []string{"bert", "roberta", "albert", "albert_inner"} {
 		t.Run(name, func(t *testing.T) {
 			want := gold.Models[name]

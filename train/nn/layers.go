@@ -215,6 +215,20 @@ type SelfAttention struct {
 	Hook              AttentionHook // replaces the attention op when set
 }
 
+// newSelfAttention registers the query, key and value projections under
+// prefix (BERT: "<layer>.attention.self", ALBERT: "<layer>.attention") for a
+// valid config c.
+func newSelfAttention(r *Registry, prefix string, c Config) SelfAttention {
+	h, std := c.HiddenSize, c.InitializerRange
+	return SelfAttention{
+		Query:   NewLinear(r, prefix+".query", h, h, std, false),
+		Key:     NewLinear(r, prefix+".key", h, h, std, false),
+		Value:   NewLinear(r, prefix+".value", h, h, std, false),
+		Heads:   c.NumAttentionHeads,
+		Dropout: float32(c.AttentionProbsDropoutProb),
+	}
+}
+
 // Forward maps x [B,T,H] to the attention context [B,T,H]; mask is [B·T]
 // (1 token, 0 padding) or nil.
 func (a *SelfAttention) Forward(g *tensor.Graph, x *tensor.Tensor, mask []int32, train bool, rng *rand.Rand) *tensor.Tensor {
@@ -234,6 +248,18 @@ type FeedForward struct {
 	Intermediate Linear
 	Output       Linear
 	Act          Activation
+}
+
+// newFeedForward registers the Linear layers H → I (named intermediate) and
+// I → H (named output) of a valid config c.
+func newFeedForward(r *Registry, intermediate, output string, c Config) FeedForward {
+	act, _ := c.Activation()
+	h, std := c.HiddenSize, c.InitializerRange
+	return FeedForward{
+		Intermediate: NewLinear(r, intermediate, h, c.IntermediateSize, std, false),
+		Output:       NewLinear(r, output, c.IntermediateSize, h, std, false),
+		Act:          act,
+	}
 }
 
 // Forward maps x [..., H] to [..., H] (before dropout and the residual).
@@ -270,23 +296,12 @@ type EncoderLayer struct {
 // NewEncoderLayer registers the parameters of layer prefix (e.g.
 // "encoder.layer.0") with HF names, in HF order. c must be valid.
 func NewEncoderLayer(r *Registry, prefix string, c Config) EncoderLayer {
-	act, _ := c.Activation()
 	h, std := c.HiddenSize, c.InitializerRange
 	l := EncoderLayer{Dropout: float32(c.HiddenDropoutProb)}
-	l.Attention = SelfAttention{
-		Query:   NewLinear(r, prefix+".attention.self.query", h, h, std, false),
-		Key:     NewLinear(r, prefix+".attention.self.key", h, h, std, false),
-		Value:   NewLinear(r, prefix+".attention.self.value", h, h, std, false),
-		Heads:   c.NumAttentionHeads,
-		Dropout: float32(c.AttentionProbsDropoutProb),
-	}
+	l.Attention = newSelfAttention(r, prefix+".attention.self", c)
 	l.AttnOutput = NewLinear(r, prefix+".attention.output.dense", h, h, std, false)
 	l.AttnLayerNorm = NewLayerNorm(r, prefix+".attention.output.LayerNorm", h, c.LayerNormEps)
-	l.FFN = FeedForward{
-		Intermediate: NewLinear(r, prefix+".intermediate.dense", h, c.IntermediateSize, std, false),
-		Output:       NewLinear(r, prefix+".output.dense", c.IntermediateSize, h, std, false),
-		Act:          act,
-	}
+	l.FFN = newFeedForward(r, prefix+".intermediate.dense", prefix+".output.dense", c)
 	l.OutLayerNorm = NewLayerNorm(r, prefix+".output.LayerNorm", h, c.LayerNormEps)
 	return l
 }

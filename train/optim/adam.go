@@ -46,10 +46,7 @@ func NewAdam(cfg Config, params []*tensor.Param) (*Adam, error) {
 	if cfg.Kind != KindAdam && cfg.Kind != KindAdamW && cfg.Kind != KindBertAdam {
 		return nil, fmt.Errorf("NewAdam: kind %q is not adam, adamw or bertadam", cfg.Kind)
 	}
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	if err := checkParams(params); err != nil {
+	if err := check(cfg, params); err != nil {
 		return nil, err
 	}
 	return newAdam(cfg, params), nil

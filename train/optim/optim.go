@@ -166,17 +166,20 @@ func (c Config) Validate() error {
 
 // New returns an optimizer of cfg.Kind over params, with fresh state.
 func New(cfg Config, params []*tensor.Param) (Optimizer, error) {
-	if err := cfg.Validate(); err != nil {
+	if err := check(cfg, params); err != nil {
 		return nil, err
 	}
-	if err := checkParams(params); err != nil {
-		return nil, err
-	}
-	k, _ := Optimizers.Lookup(string(cfg.Kind)) // known: Validate passed
+	k, _ := Optimizers.Lookup(string(cfg.Kind)) // known: check validated cfg
 	return k.new(cfg, params), nil
 }
 
-func checkParams(params []*tensor.Param) error {
+// check reports what an optimizer cannot be built from: hyperparameters
+// that torch would reject, a nil parameter, or a gradient buffer whose
+// length differs from its data's.
+func check(cfg Config, params []*tensor.Param) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
 	for i, p := range params {
 		if p == nil || p.Tensor == nil {
 			return fmt.Errorf("optimizer parameter %d is nil", i)

@@ -287,18 +287,23 @@ func TestConfigErrors(t *testing.T) {
 	}
 }
 
-func BenchmarkAdamStep(b *testing.B) {
-	// About the size of the encoder's embedding + one layer: 1M values.
-	p := param("w", make([]float32, 1<<20), true)
-	for i := range p.Grad {
-		p.Grad[i] = float32(i%7) - 3
-	}
+// benchAdam times Adam steps with the default hyperparameters over p.
+func benchAdam(b *testing.B, p *tensor.Param) {
 	cfg, _ := Defaults(KindAdam)
 	opt, _ := New(cfg, []*tensor.Param{p})
 	b.SetBytes(int64(4 * len(p.Data)))
 	for b.Loop() {
 		opt.Step(1e-3)
 	}
+}
+
+func BenchmarkAdamStep(b *testing.B) {
+	// About the size of the encoder's embedding + one layer: 1M values.
+	p := param("w", make([]float32, 1<<20), true)
+	for i := range p.Grad {
+		p.Grad[i] = float32(i%7) - 3
+	}
+	benchAdam(b, p)
 }
 
 // TestExemptFromDecay: an exempted parameter follows AdamW with weight decay
@@ -508,12 +513,7 @@ func BenchmarkAdamStepIdleRows(b *testing.B) {
 			p.Grad[r*dim+j] = float32(j%7) - 3
 		}
 	}
-	cfg, _ := Defaults(KindAdam)
-	opt, _ := New(cfg, []*tensor.Param{p})
-	b.SetBytes(int64(4 * len(p.Data)))
-	for b.Loop() {
-		opt.Step(1e-3)
-	}
+	benchAdam(b, p)
 }
 
 // TestAllZero: the bitwise scan agrees with x != 0 for every element, at

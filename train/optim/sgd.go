@@ -33,10 +33,7 @@ func NewSGD(cfg Config, params []*tensor.Param) (*SGD, error) {
 	if cfg.Kind != KindSGD {
 		return nil, fmt.Errorf("NewSGD: kind %q is not sgd", cfg.Kind)
 	}
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	if err := checkParams(params); err != nil {
+	if err := check(cfg, params); err != nil {
 		return nil, err
 	}
 	return newSGD(cfg, params), nil

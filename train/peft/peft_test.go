@@ -13,24 +13,6 @@ import (
 	"github.com/deni-project/deni/train/tensor"
 )
 
-// tinyConfig is a small encoder of each family: hidden 16, 2 heads, 2
-// layers (ALBERT: one shared layer applied twice), GELU, dropout on.
-func tinyConfig(modelType string) nn.Config {
-	c := nn.Config{
-		VocabSize: 23, HiddenSize: 16, NumHiddenLayers: 2, NumAttentionHeads: 2, IntermediateSize: 24,
-		HiddenAct: "gelu", HiddenDropoutProb: 0.1, AttentionProbsDropoutProb: 0.1,
-		MaxPositionEmbeddings: 16, TypeVocabSize: 2, LayerNormEps: 1e-12, InitializerRange: 0.2,
-		PadTokenID: 0, NumLabels: 3, HeadDropout: 0.3, HeadInit: "torch", ModelType: modelType,
-	}
-	switch modelType {
-	case "roberta":
-		c.PadTokenID, c.TypeVocabSize, c.LayerNormEps = 1, 1, 1e-5
-	case "albert":
-		c.EmbeddingSize, c.NumHiddenGroups, c.InnerGroupNum, c.HiddenAct = 8, 1, 1, "gelu_new"
-	}
-	return c
-}
-
 // tinyBatch has padding (the second and third rows are shorter).
 func tinyBatch(pad int32) (nn.Batch, []int32) {
 	b := nn.NewBatch([][]int32{{2, 5, 7, 3, 9, 4}, {2, 9, 3}, {2, 4, 4, 6, 3}}, pad)
@@ -51,7 +33,7 @@ func smallConfig(method string) Config {
 
 func newTiny(t *testing.T, modelType string) nn.Classifier {
 	t.Helper()
-	c, err := nn.New(tinyConfig(modelType), seeds.New(1))
+	c, err := nn.New(nn.TinyConfig(modelType), seeds.New(1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +81,7 @@ func TestInitialAdaptersKeepTheFrozenModel(t *testing.T) {
 						}
 					}
 				}
-				b, _ := tinyBatch(int32(tinyConfig(mt).PadTokenID))
+				b, _ := tinyBatch(int32(nn.TinyConfig(mt).PadTokenID))
 				want, _ := ref.Logits(b, false, nil)
 				want = &tensor.Tensor{Data: slices.Clone(want.Data)}
 				got, err := m.Logits(b, false, nil)
@@ -320,13 +302,7 @@ func fdCheck(t *testing.T, m *Model, b nn.Batch, only func(string) bool) {
 			idx = append(idx, i)
 		}
 		for _, i := range idx {
-			orig := p.Data[i]
-			p.Data[i] = orig + h
-			lp := loss()
-			p.Data[i] = orig - h
-			lm := loss()
-			p.Data[i] = orig
-			numeric[i] = (lp - lm) / (float64(orig+h) - float64(orig-h))
+			numeric[i] = tensor.CentralDifference(p.Data, i, h, loss)
 			maxAbs = math.Max(maxAbs, math.Abs(numeric[i]))
 		}
 		for _, i := range idx {
@@ -363,7 +339,7 @@ func TestGradientsFiniteDifferences(t *testing.T) {
 			t.Run(mt+"/"+method, func(t *testing.T) {
 				m := mustApply(t, newTiny(t, mt), smallConfig(method), seeds.New(5))
 				moveAway(m, 1)
-				b, _ := tinyBatch(int32(tinyConfig(mt).PadTokenID))
+				b, _ := tinyBatch(int32(nn.TinyConfig(mt).PadTokenID))
 				fdCheck(t, m, b, func(name string) bool {
 					// The adapters, and one backbone bias (LoRA's bias='all').
 					return paramByName(m.Adapters(), name) != nil || strings.HasSuffix(name, "layer.0.output.LayerNorm.bias") ||

@@ -4,31 +4,39 @@ package tensor
 // i-th request after a reset reuses the i-th buffer when its capacity fits, so
 // a step whose shapes repeat allocates nothing once warmed up.
 type Arena struct {
-	floats [][]float32
-	nf     int
-	ints   [][]int32
-	ni     int
+	floats buffers[float32]
+	ints   buffers[int32]
 	tens   []*Tensor
 	nt     int
 }
 
+// buffers are the reusable buffers of one element type: the i-th next after
+// a rewind (n = 0) reuses bufs[i] when its capacity fits.
+type buffers[E float32 | int32] struct {
+	bufs [][]E
+	n    int
+}
+
+// next returns a buffer of n values with unspecified contents.
+func (b *buffers[E]) next(n int) []E {
+	if b.n == len(b.bufs) {
+		b.bufs = append(b.bufs, nil)
+	}
+	buf := b.bufs[b.n]
+	if cap(buf) < n {
+		buf = make([]E, n)
+		b.bufs[b.n] = buf
+	}
+	b.n++
+	return buf[:n]
+}
+
 // Reset makes every buffer available again. Tensors handed out before are
 // invalid afterwards.
-func (a *Arena) Reset() { a.nf, a.ni, a.nt = 0, 0, 0 }
+func (a *Arena) Reset() { a.floats.n, a.ints.n, a.nt = 0, 0, 0 }
 
 // Floats returns a buffer of n float32 with unspecified contents.
-func (a *Arena) Floats(n int) []float32 {
-	if a.nf == len(a.floats) {
-		a.floats = append(a.floats, nil)
-	}
-	b := a.floats[a.nf]
-	if cap(b) < n {
-		b = make([]float32, n)
-		a.floats[a.nf] = b
-	}
-	a.nf++
-	return b[:n]
-}
+func (a *Arena) Floats(n int) []float32 { return a.floats.next(n) }
 
 // Zeros returns a zeroed buffer of n float32.
 func (a *Arena) Zeros(n int) []float32 {
@@ -38,18 +46,7 @@ func (a *Arena) Zeros(n int) []float32 {
 }
 
 // Ints returns a buffer of n int32 with unspecified contents.
-func (a *Arena) Ints(n int) []int32 {
-	if a.ni == len(a.ints) {
-		a.ints = append(a.ints, nil)
-	}
-	b := a.ints[a.ni]
-	if cap(b) < n {
-		b = make([]int32, n)
-		a.ints[a.ni] = b
-	}
-	a.ni++
-	return b[:n]
-}
+func (a *Arena) Ints(n int) []int32 { return a.ints.next(n) }
 
 // header returns a reused Tensor header with the given shape and no buffers.
 func (a *Arena) header(shape []int) *Tensor {

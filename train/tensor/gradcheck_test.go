@@ -75,15 +75,7 @@ func checkGrads(t *testing.T, c gradCase) {
 		numeric := make([]float64, len(x.Data))
 		maxAbs := 0.0
 		for i := range x.Data {
-			orig := x.Data[i]
-			x.Data[i] = orig + float32(h)
-			lp := loss()
-			x.Data[i] = orig - float32(h)
-			lm := loss()
-			x.Data[i] = orig
-			// The step actually taken in float32 may differ slightly from h.
-			step := float64(orig+float32(h)) - float64(orig-float32(h))
-			numeric[i] = (lp - lm) / step
+			numeric[i] = CentralDifference(x.Data, i, float32(h), loss)
 			maxAbs = math.Max(maxAbs, math.Abs(numeric[i]))
 		}
 		bad := 0

@@ -18,12 +18,12 @@ func TestGraphRelease(t *testing.T) {
 			return slices.Clone(g.GELU(g.Scale(x.Tensor, 2)).Data)
 		}
 		before := run()
-		if len(g.arena.floats) == 0 || (!noGrad && g.TapeLen() == 0) {
-			t.Fatalf("noGrad %v: nothing to release (floats %d, tape %d)", noGrad, len(g.arena.floats), g.TapeLen())
+		if len(g.arena.floats.bufs) == 0 || (!noGrad && g.TapeLen() == 0) {
+			t.Fatalf("noGrad %v: nothing to release (floats %d, tape %d)", noGrad, len(g.arena.floats.bufs), g.TapeLen())
 		}
 		g.Release()
-		if g.arena.floats != nil || g.tape != nil || g.NoGrad() != noGrad {
-			t.Fatalf("noGrad %v: after Release floats %d, tape %d, noGrad %v", noGrad, len(g.arena.floats), len(g.tape), g.NoGrad())
+		if g.arena.floats.bufs != nil || g.tape != nil || g.NoGrad() != noGrad {
+			t.Fatalf("noGrad %v: after Release floats %d, tape %d, noGrad %v", noGrad, len(g.arena.floats.bufs), len(g.tape), g.NoGrad())
 		}
 		if after := run(); !slices.Equal(before, after) {
 			t.Errorf("noGrad %v: %v after Release, %v before", noGrad, after, before)
