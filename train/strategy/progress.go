@@ -1,10 +1,6 @@
 package strategy
 
-import (
-	"sync"
-
-	"github.com/deni-project/deni/train/schedule"
-)
+import "sync"
 
 // progress counts the training steps of one Train call for Setup.Progress.
 // Every model's trainStep counts once, under a lock, so the callback sees
@@ -47,12 +43,8 @@ func (p *progress) step(loss float32) {
 // candidate to the discard step, then the survivor to N).
 func plannedSteps(s Setup, nTrain int) int {
 	n := (nTrain + s.BatchSize - 1) / s.BatchSize * s.Epochs
-	switch s.Strategy.Name {
-	case schedule.Ensemble:
-		return s.Strategy.EnsembleSize * n
-	case schedule.EarlyDiscard:
-		d := min(schedule.DiscardStep(s.Strategy, n), n)
-		return s.Strategy.Candidates*d + n - d
+	if sep, ok := separateModels[s.Strategy.Name]; ok {
+		return sep.planned(s.Strategy, n)
 	}
 	return n
 }

@@ -116,11 +116,8 @@ func Train(ctx context.Context, s Setup, newModel NewModel, train, test []Sample
 	}
 	s.Parallel = max(s.Parallel, 1)
 	s.prog = newProgress(s.Progress, plannedSteps(s, len(train)))
-	switch s.Strategy.Name {
-	case schedule.Ensemble:
-		return trainEnsemble(ctx, s, newModel, train, test)
-	case schedule.EarlyDiscard:
-		return trainEarlyDiscard(ctx, s, newModel, train, test)
+	if sep, ok := separateModels[s.Strategy.Name]; ok {
+		return sep.train(ctx, s, newModel, train, test)
 	}
 	r, err := newRun(s, s.Seeds, newModel, train)
 	if err != nil {
@@ -141,6 +138,21 @@ func (r *run) doneTraining() {
 		t.opt = nil
 		releaseWorkspace(t.m)
 	}
+}
+
+// separateModels are the strategies that train several independent default
+// runs instead of one population (the others follow their plan in newRun):
+// how they train, and how many steps their models take in all for a run of
+// n steps (what Progress reports).
+var separateModels = map[string]struct {
+	train   func(ctx context.Context, s Setup, newModel NewModel, train, test []Sample) (*Outcome, error)
+	planned func(p schedule.Params, n int) int
+}{
+	schedule.Ensemble: {trainEnsemble, func(p schedule.Params, n int) int { return p.EnsembleSize * n }},
+	schedule.EarlyDiscard: {trainEarlyDiscard, func(p schedule.Params, n int) int {
+		d := min(schedule.DiscardStep(p, n), n)
+		return p.Candidates*d + n - d // every candidate to the discard step, the survivor to n
+	}},
 }
 
 // trainEnsemble trains EnsembleSize independent default runs, each with its
