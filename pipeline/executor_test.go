@@ -720,3 +720,51 @@ func TestAdoptLegacyResults(t *testing.T) {
 		t.Fatalf("the legacy result was removed: %v", err)
 	}
 }
+
+// TestReuseCopiesDoneRunsOfTheSameID: a pending run whose ID is done in
+// another experiment's folder is copied with every column but experiment;
+// failed and missing runs are not, a done run of the target is left alone,
+// and the executor then trains only what is left.
+func TestReuseCopiesDoneRunsOfTheSameID(t *testing.T) {
+	runs := execRuns(t)
+	src := newExec(t.TempDir(), &fakeRunner{fail: map[int]string{3: "error"}})
+	mustExecute(t, src, runs[:6]) // runs 0-5, run 3 failed
+
+	dst := newExec(t.TempDir(), &fakeRunner{})
+	dst.Store = NewStore(t.TempDir(), "other")
+	mustExecute(t, dst, runs[5:6]) // the target's own run 5
+	own, err := dst.Store.ReadRun(runs[5].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := dst.Store.Reuse([]*Store{src.Store}, runs, "other")
+	if err != nil || n != 4 {
+		t.Fatalf("reused %d runs (%v), want 4 (0, 1, 2, 4)", n, err)
+	}
+	for i, r := range runs {
+		st, _ := dst.Store.Status(r.ID)
+		if want := i <= 5 && i != 3; (st == StatusDone) != want {
+			t.Fatalf("run %d: %s after reuse", i, st)
+		}
+	}
+	for _, i := range []int{0, 4} {
+		a, _ := src.Store.readResult(runs[i].ID)
+		b, _ := dst.Store.readResult(runs[i].ID)
+		if b.Run.Experiment != "other" {
+			t.Fatalf("run %d: experiment %q", i, b.Run.Experiment)
+		}
+		b.Run.Experiment = a.Run.Experiment
+		if !reflect.DeepEqual(a, b) {
+			t.Fatalf("run %d: copy differs from the source", i)
+		}
+	}
+	if row, _ := dst.Store.ReadRun(runs[5].ID); row != own {
+		t.Fatal("the target's own done run was replaced")
+	}
+	f := &fakeRunner{}
+	dst.Runner = f
+	mustExecute(t, dst, runs)
+	if f.total() != len(runs)-5 || f.count(runs[3].ID) != 1 {
+		t.Fatalf("%d runs trained after reuse, want %d", f.total(), len(runs)-5)
+	}
+}

@@ -188,27 +188,77 @@ func (s *Store) RunStatus(r Run) (Status, error) {
 // crash in between leaves a copy under both IDs, never none. The caller
 // holds both runs' locks.
 func (s *Store) Adopt(from, to, config string) error {
-	row, err := s.ReadRun(from)
+	res, err := s.readResult(from)
 	if err != nil {
 		return err
-	}
-	res := &Result{Run: row}
-	if Status(row.Status) == StatusDone {
-		if res.Predictions, err = parquet.ReadFile[results.PredictionRow](s.Path(results.TablePredictions, from)); err != nil {
-			return fmt.Errorf("run %s: %w", from, err)
-		}
-		if res.Steps, err = parquet.ReadFile[results.StepRow](s.Path(results.TableSteps, from)); err != nil {
-			return fmt.Errorf("run %s: %w", from, err)
-		}
-		if res.Events, err = parquet.ReadFile[results.EventRow](s.Path(results.TableEvents, from)); err != nil {
-			return fmt.Errorf("run %s: %w", from, err)
-		}
 	}
 	res.Run.RunID, res.Run.Config = to, config
 	if err := s.Commit(res); err != nil { // durable: atomicfile syncs the folder
 		return fmt.Errorf("run %s: %w", to, err)
 	}
 	return s.RemoveRun(from)
+}
+
+// readResult reads the committed result of run id: its row, and its
+// predictions, steps and events when it is done.
+func (s *Store) readResult(id string) (*Result, error) {
+	row, err := s.ReadRun(id)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Run: row}
+	if Status(row.Status) == StatusDone {
+		if res.Predictions, err = parquet.ReadFile[results.PredictionRow](s.Path(results.TablePredictions, id)); err != nil {
+			return nil, fmt.Errorf("run %s: %w", id, err)
+		}
+		if res.Steps, err = parquet.ReadFile[results.StepRow](s.Path(results.TableSteps, id)); err != nil {
+			return nil, fmt.Errorf("run %s: %w", id, err)
+		}
+		if res.Events, err = parquet.ReadFile[results.EventRow](s.Path(results.TableEvents, id)); err != nil {
+			return nil, fmt.Errorf("run %s: %w", id, err)
+		}
+	}
+	return res, nil
+}
+
+// Reuse commits into s, for every planned run that is pending in s, the
+// done result of the same run ID from the first of from that has one: an ID
+// is a hash of the run's whole config and seeds, so the result is the one
+// this run would compute, to the bit. The copy keeps every column but
+// experiment, which becomes s's. It returns how many runs it copied; a run
+// locked by another process is left to it.
+func (s *Store) Reuse(from []*Store, runs []Run, experiment string) (int, error) {
+	n := 0
+	for _, r := range runs {
+		if st, _ := s.RunStatus(r); st != StatusPending {
+			continue
+		}
+		for _, src := range from {
+			if st, _ := src.Status(r.ID); st != StatusDone {
+				continue
+			}
+			res, err := src.readResult(r.ID)
+			if err != nil {
+				return n, err
+			}
+			lock, ok, err := s.TryLock(r.ID)
+			if err != nil || !ok {
+				if err != nil {
+					return n, err
+				}
+				break
+			}
+			res.Run.Experiment = experiment
+			err = s.Commit(res)
+			lock.Unlock()
+			if err != nil {
+				return n, fmt.Errorf("reusing run %s from %s: %w", r.ID, src.Dir(), err)
+			}
+			n++
+			break
+		}
+	}
+	return n, nil
 }
 
 // RemoveRun deletes every file of run id, the runs file first. The caller

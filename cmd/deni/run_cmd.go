@@ -40,6 +40,7 @@ type execFlags struct {
 	force   bool
 	dataDir string
 	every   time.Duration // --progress-interval
+	reuse   []string      // --reuse: other experiments' results folders
 }
 
 func (f *execFlags) register(cmd *cobra.Command) {
@@ -50,6 +51,8 @@ func (f *execFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.dataDir, "data-dir", "", "dataset folder, overrides the experiment's data_dir")
 	cmd.Flags().DurationVar(&f.every, "progress-interval", pipeline.DefaultProgressInterval,
 		"when stderr is not a terminal (logs, Slurm): a progress line per running run this often (0: none)")
+	cmd.Flags().StringSliceVar(&f.reuse, "reuse", nil,
+		"results folders of other experiments (results/<experiment>, repeatable): a pending run whose ID is done there is copied, not trained")
 	_ = cmd.MarkFlagRequired("config")
 }
 
@@ -222,6 +225,14 @@ func execute(cmd *cobra.Command, f execFlags, shard *pipeline.ShardSpec, aggrega
 			"results", store.Dir())
 	}
 
+	if len(f.reuse) > 0 && !f.force {
+		n, err := reuseRuns(store, f.reuse, runs, e.Name)
+		if err != nil {
+			return err
+		}
+		log.Info("reused done runs of the same IDs", "runs", n, "from", strings.Join(f.reuse, ","))
+	}
+
 	attrs := []any{"experiment", e.Name, "runs", len(runs), "workers", f.workers, "results", store.Dir()}
 	if shard != nil {
 		attrs = append(attrs, "shard", shard.String())
@@ -254,6 +265,23 @@ func execute(cmd *cobra.Command, f execFlags, shard *pipeline.ShardSpec, aggrega
 		log.Info("some runs were running in another process; they are committed by it", "runs", sum.Locked)
 	}
 	return nil
+}
+
+// reuseRuns copies into store the runs done under the same IDs in the
+// results folders dirs (see pipeline.Store.Reuse).
+func reuseRuns(store *pipeline.Store, dirs []string, runs []pipeline.Run, experiment string) (int, error) {
+	var from []*pipeline.Store
+	for _, d := range dirs {
+		d = filepath.Clean(d)
+		if fi, err := os.Stat(filepath.Join(d, results.TableRuns)); err != nil || !fi.IsDir() {
+			return 0, fmt.Errorf("--reuse %s: not a results folder (no %s/ in it)", d, results.TableRuns)
+		}
+		if filepath.Clean(store.Dir()) == d {
+			continue
+		}
+		from = append(from, pipeline.NewStore(filepath.Dir(d), filepath.Base(d)))
+	}
+	return store.Reuse(from, runs, experiment)
 }
 
 func newSlurmCmd() *cobra.Command {

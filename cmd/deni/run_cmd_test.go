@@ -107,6 +107,14 @@ func TestWorkRejectsBadShards(t *testing.T) {
 	}
 }
 
+func TestRunRejectsABadReuseFolder(t *testing.T) {
+	dir, spec := writeSpec(t, tinySpec)
+	_, err := runDeni(t, "run", "-c", spec, "--out", filepath.Join(dir, "res"), "--reuse", dir)
+	if err == nil || !strings.Contains(err.Error(), "not a results folder") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("--reuse of a folder without runs/: %v", err)
+	}
+}
+
 func TestSlurmWritesScripts(t *testing.T) {
 	dir, spec := writeSpec(t, tinySpec)
 	out := filepath.Join(dir, "res")
