@@ -36,7 +36,16 @@ type adamState struct {
 	// its moments are zero. nil: not tracked (vectors, or after Moments
 	// handed the moments out).
 	idle []bool
+	// slot, when set, packs a matrix's moments by row: slot[r] is the
+	// position in m and v of row r's moments, -1 while the row is idle (its
+	// moments zero, stored nowhere); m and v hold the rows in the order they
+	// first had a gradient. An embedding table whose batches use a few
+	// thousand of its rows then keeps moments for those alone (idle is nil).
+	slot []int32
 }
+
+// allocated reports whether the state has its moments (dense or packed).
+func (s *adamState) allocated() bool { return s.m != nil || s.slot != nil }
 
 var _ Optimizer = (*Adam)(nil)
 
@@ -55,7 +64,8 @@ func NewAdam(cfg Config, params []*tensor.Param) (*Adam, error) {
 func newAdam(cfg Config, params []*tensor.Param) *Adam {
 	o := &Adam{cfg: cfg, params: append([]*tensor.Param(nil), params...), state: make([]adamState, len(params))}
 	// Allocate now for every parameter that already has a gradient buffer,
-	// so that Step never allocates in the training loop.
+	// so that Step allocates only when a matrix row is used for the first
+	// time (packed moments, stepPacked).
 	for i, p := range params {
 		if p.Grad != nil {
 			o.state[i].alloc(p)
@@ -64,18 +74,39 @@ func newAdam(cfg Config, params []*tensor.Param) *Adam {
 	return o
 }
 
-// alloc gives the state zero moments for p, every row idle.
+// alloc gives the state zero moments for p: a matrix's packed by row, every
+// row idle; a vector's dense.
 func (s *adamState) alloc(p *tensor.Param) {
 	n := len(p.Data)
-	s.m = make([]float32, n)
-	s.v = make([]float32, n)
 	s.idle = nil
 	if len(p.Shape) == 2 && p.Shape[0] > 1 && n > 0 {
-		s.idle = make([]bool, p.Shape[0])
-		for r := range s.idle {
-			s.idle[r] = true
+		s.m, s.v = []float32{}, []float32{}
+		s.slot = make([]int32, p.Shape[0])
+		for r := range s.slot {
+			s.slot[r] = -1
 		}
+		return
 	}
+	s.slot = nil
+	s.m = make([]float32, n)
+	s.v = make([]float32, n)
+}
+
+// dense returns the moments as full-size arrays (a packed state unpacks and
+// stays dense: the caller may write them in place).
+func (s *adamState) dense(p *tensor.Param) (m, v []float32) {
+	if s.slot != nil {
+		w := len(p.Data) / len(s.slot)
+		m, v = make([]float32, len(p.Data)), make([]float32, len(p.Data))
+		for r, k := range s.slot {
+			if k >= 0 {
+				copy(m[r*w:(r+1)*w], s.m[int(k)*w:(int(k)+1)*w])
+				copy(v[r*w:(r+1)*w], s.v[int(k)*w:(int(k)+1)*w])
+			}
+		}
+		s.m, s.v, s.slot = m, v, nil
+	}
+	return s.m, s.v
 }
 
 // Step applies one Adam(W) update with learning rate lr. The arithmetic is
@@ -114,7 +145,7 @@ func (o *Adam) Step(lr float64) {
 			u.decoupled, u.l2 = false, 0
 		}
 		st := &o.state[i]
-		if st.m == nil {
+		if !st.allocated() {
 			st.alloc(p) // the parameter was frozen at construction
 		}
 		st.step++
@@ -135,6 +166,10 @@ func (o *Adam) Step(lr float64) {
 			u.setVec()
 		}
 		data, m, v := p.Data, st.m, st.v
+		if st.slot != nil {
+			st.stepPacked(&u, data, g, p.GradRowsTouched())
+			continue
+		}
 		if st.idle == nil {
 			u.apply(data, g, m, v)
 			continue
@@ -158,6 +193,31 @@ func (o *Adam) Step(lr float64) {
 			}
 			u.apply(data[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi])
 		}
+	}
+}
+
+// stepPacked is Step for a packed state: an idle row is skipped as in the
+// dense case (its update would leave it as it is, bit for bit) and gets its
+// moments, zeros appended to m and v, the first time it must be updated.
+// Appending allocates while the set of used rows grows, then no more.
+func (st *adamState) stepPacked(u *adamUpdate, data, g []float32, touched []bool) {
+	w := len(data) / len(st.slot)
+	if len(touched) != len(st.slot) {
+		touched = nil
+	}
+	for r, k := range st.slot {
+		lo, hi := r*w, r*w+w
+		if k < 0 {
+			if u.skipIdle && ((touched != nil && !touched[r]) || allZero(g[lo:hi])) {
+				continue
+			}
+			k = int32(len(st.m) / w)
+			st.slot[r] = k
+			st.m = append(st.m, make([]float32, w)...)
+			st.v = append(st.v, make([]float32, w)...)
+		}
+		o := int(k) * w
+		u.apply(data[lo:hi], g[lo:hi], st.m[o:o+w], st.v[o:o+w])
 	}
 }
 
@@ -265,6 +325,12 @@ func (o *Adam) Reset() {
 	o.steps = 0
 	for i := range o.state {
 		st := &o.state[i]
+		if st.slot != nil {
+			st.m, st.v = st.m[:0], st.v[:0]
+			for r := range st.slot {
+				st.slot[r] = -1
+			}
+		}
 		clear(st.m)
 		clear(st.v)
 		for r := range st.idle {
@@ -297,11 +363,11 @@ func (o *Adam) ScaleLR(scales []float64) error {
 // a checkpoint writer reads them and a loader fills them in place.
 func (o *Adam) Moments(i int) (m, v []float32) {
 	st := &o.state[i]
-	if st.m == nil {
+	if !st.allocated() {
 		st.alloc(o.params[i])
 	}
 	st.idle = nil // the caller may write them
-	return st.m, st.v
+	return st.dense(o.params[i])
 }
 
 // SetSteps restores the step counters after loading moments from a
@@ -331,8 +397,8 @@ func (o *Adam) Clone(params []*tensor.Param) (Optimizer, error) {
 	c := &Adam{cfg: o.cfg, params: append([]*tensor.Param(nil), params...), state: make([]adamState, len(params)), steps: o.steps,
 		noDecay: append([]bool(nil), o.noDecay...), lrScale: slices.Clone(o.lrScale)}
 	for i, s := range o.state {
-		c.state[i] = adamState{m: cloneSlice(s.m), v: cloneSlice(s.v), step: s.step, idle: cloneSlice(s.idle)}
-		if c.state[i].m == nil && params[i].Grad != nil {
+		c.state[i] = adamState{m: cloneSlice(s.m), v: cloneSlice(s.v), step: s.step, idle: cloneSlice(s.idle), slot: cloneSlice(s.slot)}
+		if !c.state[i].allocated() && params[i].Grad != nil {
 			c.state[i].alloc(params[i])
 		}
 	}
@@ -354,10 +420,15 @@ func (o *Adam) CopyStateFrom(src Optimizer) error {
 	o.steps = s.steps
 	for i := range o.state {
 		d, from := &o.state[i], &s.state[i]
+		d.step = from.step
+		if from.slot != nil || d.slot != nil {
+			// Packed on either side: take from's state as it is.
+			d.m, d.v, d.idle, d.slot = cloneSlice(from.m), cloneSlice(from.v), cloneSlice(from.idle), cloneSlice(from.slot)
+			continue
+		}
 		copyInto(&d.m, from.m)
 		copyInto(&d.v, from.v)
 		copyInto(&d.idle, from.idle) // nil clears: no row known idle, which is always safe
-		d.step = from.step
 	}
 	return nil
 }

@@ -538,3 +538,51 @@ func TestAllZero(t *testing.T) {
 		}
 	}
 }
+
+// TestPackedRowsStoreOnlyUsedRows: a matrix's moments are kept for the rows
+// that had a gradient alone; Moments unpacks them to full size with zeros
+// elsewhere, and a clone steps on as the original.
+func TestPackedRowsStoreOnlyUsedRows(t *testing.T) {
+	cfg, _ := Defaults(KindAdam)
+	p := param("emb", make([]float32, 100*4), true)
+	p.Shape = []int{100, 4}
+	opt, err := New(cfg, []*tensor.Param{p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := opt.(*Adam)
+	if got := a.StateBytes(); got != 4*100 {
+		t.Fatalf("fresh state %d bytes, want the row positions alone (400)", got)
+	}
+	used := []int{50, 3, 97}
+	for k := range used { // row 50 first: packed in the order of first use
+		clear(p.Grad)
+		for _, u := range used[:k+1] {
+			for j := range 4 {
+				p.Grad[u*4+j] = float32(u+j+1) * 0.01
+			}
+		}
+		opt.Step(1e-3)
+	}
+	if got, want := a.StateBytes(), int64(4*100+8*4*len(used)); got != want {
+		t.Fatalf("state %d bytes after using %d rows, want %d", got, len(used), want)
+	}
+	c, err := opt.Clone([]*tensor.Param{p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, v := a.Moments(0)
+	if len(m) != 400 || len(v) != 400 {
+		t.Fatalf("moments of %d, %d values, want 400", len(m), len(v))
+	}
+	for r := range 100 {
+		nonzero := slices.ContainsFunc(m[r*4:r*4+4], func(x float32) bool { return x != 0 })
+		if nonzero != slices.Contains(used, r) {
+			t.Fatalf("row %d: moments nonzero %v", r, nonzero)
+		}
+	}
+	cm, _ := c.(*Adam).Moments(0)
+	if !slices.Equal(m, cm) {
+		t.Fatal("the clone's moments differ")
+	}
+}

@@ -66,6 +66,14 @@ func (r *run) noteMemory() {
 		return
 	}
 	r.mem = now
+	r.measureMemory()
+}
+
+// measureMemory raises Cost.ModelBytes to what the live models hold now.
+// Packed optimizer state grows while a population trains (an embedding row
+// gets its moments when first used), so it is measured again just before a
+// population ends: before members merge and when training ends.
+func (r *run) measureMemory() {
 	ts := append([]*trainee{r.main}, r.members...)
 	var models []Model
 	if r.avg != nil {

@@ -498,7 +498,8 @@ func (r *run) advance(ctx context.Context, until int) error {
 // finish merges an interpolation still open when training ends (the
 // reference drops it; a merge is what the strategy intends).
 func (r *run) finish() {
-	r.noteMemory() // an SWA/EMA copy made at the last step
+	r.noteMemory()    // an SWA/EMA copy made at the last step
+	r.measureMemory() // the state grown since the population last changed
 	if len(r.members) > 0 && !r.final {
 		r.merge()
 		r.event(r.step, results.EventMembersMerged, 0)
@@ -546,6 +547,7 @@ func memberSeed(run uint64, c, i int) uint64 {
 // merge sets the main model to the exact mean of itself and its members
 // (trainable parameters; frozen ones are equal in every copy) and drops them.
 func (r *run) merge() {
+	r.measureMemory() // the members' state at its largest
 	keep := tensor.Trainable
 	srcs := [][]*tensor.Param{tensor.SelectParams(r.main.m.Params(), keep)}
 	for _, mb := range r.members {
