@@ -90,7 +90,9 @@ train: {labelled: 60, epochs: 2}
 		}
 	}
 	def, deni := obs.rows[runs[0].ID], obs.rows[runs[1].ID]
-	if def.ModelBytes <= 0 || deni.ModelBytes != 3*def.ModelBytes {
+	// 3 models of default's size; members keep Adam moments for the word
+	// rows they used alone (packed), so at most 3× default's.
+	if def.ModelBytes <= 0 || deni.ModelBytes <= 2*def.ModelBytes || deni.ModelBytes > 3*def.ModelBytes {
 		t.Errorf("model_bytes: default %d, deni (3 models) %d", def.ModelBytes, deni.ModelBytes)
 	}
 }

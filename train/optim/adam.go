@@ -74,12 +74,12 @@ func newAdam(cfg Config, params []*tensor.Param) *Adam {
 	return o
 }
 
-// alloc gives the state zero moments for p: a matrix's packed by row, every
-// row idle; a vector's dense.
+// alloc gives the state zero moments for p, every row of a matrix idle: a
+// vocabulary-sized table's (packedTable) packed by row, the others' dense.
 func (s *adamState) alloc(p *tensor.Param) {
 	n := len(p.Data)
-	s.idle = nil
-	if len(p.Shape) == 2 && p.Shape[0] > 1 && n > 0 {
+	s.idle, s.slot = nil, nil
+	if packedTable(p) {
 		s.m, s.v = []float32{}, []float32{}
 		s.slot = make([]int32, p.Shape[0])
 		for r := range s.slot {
@@ -87,9 +87,23 @@ func (s *adamState) alloc(p *tensor.Param) {
 		}
 		return
 	}
-	s.slot = nil
 	s.m = make([]float32, n)
 	s.v = make([]float32, n)
+	if len(p.Shape) == 2 && p.Shape[0] > 1 && n > 0 {
+		s.idle = make([]bool, p.Shape[0])
+		for r := range s.idle {
+			s.idle[r] = true
+		}
+	}
+}
+
+// packedTable reports whether p is a vocabulary-sized table (at least 8
+// rows per column: word embeddings, not the layers' weights), whose batches
+// use a few of its rows, so that its moments are packed by row. The layers'
+// matrices use every row from the first step: packing them would save
+// nothing and allocate while the rows come into use.
+func packedTable(p *tensor.Param) bool {
+	return len(p.Shape) == 2 && p.Shape[0] > 1 && p.Shape[1] > 0 && p.Shape[0] >= 8*p.Shape[1]
 }
 
 // dense returns the moments as full-size arrays (a packed state unpacks and
