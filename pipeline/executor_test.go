@@ -479,20 +479,31 @@ func TestLockExcludesAndIsReleased(t *testing.T) {
 	l2.Unlock()
 }
 
+// TestSaveSpecOnce: the first spec is saved; a differing one replaces it
+// when it plans every run the folder holds, and is refused (kept) when not.
 func TestSaveSpecOnce(t *testing.T) {
-	s := NewStore(t.TempDir(), "x")
+	runs := execRuns(t)
+	x := newExec(t.TempDir(), &fakeRunner{})
+	s := x.Store
 	s.Init()
-	if d, err := s.SaveSpec([]byte("a: 1\n")); d || err != nil {
-		t.Fatal(d, err)
+	spec := func() string {
+		b, _ := os.ReadFile(filepath.Join(s.Dir(), results.SpecFile))
+		return string(b)
 	}
-	if d, err := s.SaveSpec([]byte("a: 1\n")); d || err != nil {
-		t.Fatal(d, err)
+	if k, err := s.SaveSpec([]byte("a: 1\n"), runs[:2]); k || err != nil {
+		t.Fatal(k, err)
 	}
-	if d, err := s.SaveSpec([]byte("a: 2\n")); !d || err != nil {
-		t.Fatal(d, err)
+	mustExecute(t, x, runs[:2])
+	if k, err := s.SaveSpec([]byte("a: 1\n"), runs[:2]); k || err != nil || spec() != "a: 1\n" {
+		t.Fatal(k, err)
 	}
-	if b, _ := os.ReadFile(filepath.Join(s.Dir(), results.SpecFile)); string(b) != "a: 1\n" {
-		t.Fatalf("%q", b)
+	// Adds a run and keeps both: it describes the folder.
+	if k, err := s.SaveSpec([]byte("a: 2\n"), runs[:3]); k || err != nil || spec() != "a: 2\n" {
+		t.Fatal(k, err, spec())
+	}
+	// Leaves run 0 out: the folder's spec stays.
+	if k, err := s.SaveSpec([]byte("a: 3\n"), runs[1:3]); !k || err != nil || spec() != "a: 2\n" {
+		t.Fatal(k, err, spec())
 	}
 	if tmp := tempFiles(t, s.Dir()); len(tmp) > 0 {
 		t.Fatal(tmp)

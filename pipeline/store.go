@@ -357,16 +357,33 @@ func tempRunID(name string) (string, bool) {
 	return id, ok && id != ""
 }
 
-// SaveSpec writes the experiment file b as experiment.yaml in the results
-// folder when there is none yet. It reports whether an existing copy differs
-// (a results folder keeps the first spec; changed runs get new IDs anyway).
-func (s *Store) SaveSpec(b []byte) (differs bool, err error) {
+// SaveSpec writes the experiment file b, whose runs are planned, as
+// experiment.yaml in the results folder: when there is none yet, or when the
+// copy there differs but b plans every run the folder holds (cells added or
+// reordered), so that the copy describes the folder. It reports kept when a
+// differing copy stays because the folder holds runs b does not plan
+// (changed runs get new IDs, and the folder keeps the spec of its old ones).
+func (s *Store) SaveSpec(b []byte, planned []Run) (kept bool, err error) {
 	path := filepath.Join(s.dir, results.SpecFile)
 	old, err := os.ReadFile(path)
-	if err == nil {
-		return !bytes.Equal(old, b), nil
-	}
-	if !errors.Is(err, fs.ErrNotExist) {
+	switch {
+	case err == nil && bytes.Equal(old, b):
+		return false, nil
+	case err == nil:
+		held, err := filepath.Glob(filepath.Join(s.dir, results.TableRuns, "*.parquet"))
+		if err != nil {
+			return false, err
+		}
+		ids := make(map[string]bool, len(planned))
+		for _, r := range planned {
+			ids[r.ID] = true
+		}
+		for _, f := range held {
+			if !ids[strings.TrimSuffix(filepath.Base(f), ".parquet")] {
+				return true, nil
+			}
+		}
+	case !errors.Is(err, fs.ErrNotExist):
 		return false, err
 	}
 	return false, writeAtomic(path, 0o644, func(f *os.File) error {

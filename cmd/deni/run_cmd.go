@@ -218,9 +218,9 @@ func execute(cmd *cobra.Command, f execFlags, shard *pipeline.ShardSpec, aggrega
 	if err != nil {
 		return fmt.Errorf("reading experiment: %w", err)
 	}
-	if differs, err := store.SaveSpec(spec); err != nil {
+	if kept, err := store.SaveSpec(spec, stages.Plan(e)); err != nil {
 		return err
-	} else if differs {
+	} else if kept {
 		log.Warn("the results folder holds the runs of another version of this experiment; its experiment.yaml is kept",
 			"results", store.Dir())
 	}
