@@ -188,6 +188,7 @@ func trainEnsemble(ctx context.Context, s Setup, newModel NewModel, train, test 
 		}
 	}
 	lead.members = nil
+	lead.s.Parallel = s.Parallel // the models vote on the run's cores, as they trained
 	o := lead.vote(voters, voters[0], test)
 	if s.Strategy.Combine == schedule.CombineSoup {
 		lead.soup(o, voters, test)
@@ -740,13 +741,16 @@ func (r *run) vote(voters []Model, shown Model, test []Sample) *Outcome {
 			shownIdx = v
 		}
 	}
-	for v, m := range voters {
+	// Voters predict on the run's spare cores (each writes its own column;
+	// its arena is dropped once it has voted, so at most one per core).
+	r.s.each(len(voters), func(v int) {
+		m := voters[v]
 		r.eachLogits(m, test, func(i int, l []float32) {
 			copy(o.MemberLogits[i][v*c:], l)
 			o.MemberPreds[i][v] = metrics.Argmax(l)
 		})
-		releaseWorkspace(m) // one evaluation arena alive at a time
-	}
+		releaseWorkspace(m)
+	})
 	o.Preds = o.VotePreds(r.s.Strategy.Vote)
 	for i := range test {
 		o.Logits[i] = append([]float32(nil), o.MemberLogits[i][shownIdx*c:(shownIdx+1)*c]...)
