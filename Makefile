@@ -3,17 +3,27 @@ GO      ?= go
 BIN     := bin/deni
 SHARED  ?= $(abspath ../shared)
 
-# OpenBLAS is used when Debian's libopenblas-dev is installed (8-10x faster
-# GEMM); otherwise the pure-Go gonum BLAS. Runs record which one they used.
+# The matrix products' BLAS (runs record it; each sums in its own order, so
+# results differ in the low bits between them): OpenBLAS when Debian's
+# libopenblas-dev is installed (8-10x faster GEMM than pure Go), otherwise the
+# pure-Go gonum. `make BLAS=onednn build` uses oneDNN's sgemm instead
+# (libdnnl-dev; 1.3-1.9x OpenBLAS's steps on an AVX-512 CPU, docs/engine.md).
 OPENBLAS := $(firstword $(wildcard /usr/lib/*/libopenblas.so /usr/lib/libopenblas.so))
+ONEDNN   := $(firstword $(wildcard /usr/lib/*/libdnnl.so /usr/lib/libdnnl.so))
+BLAS     ?= $(if $(OPENBLAS),openblas,gonum)
 TAGS     := duckdb_arrow
-ifneq ($(OPENBLAS),)
+ifeq ($(BLAS),openblas)
 TAGS     += openblas
 export CGO_LDFLAGS := -lopenblas
+else ifeq ($(BLAS),onednn)
+TAGS     += onednn
+else ifneq ($(BLAS),gonum)
+$(error BLAS=$(BLAS): use openblas, onednn or gonum)
 endif
 # One BLAS thread per process: deni parallelises over models and runs instead,
 # which is faster on small matrices and keeps results bit-identical.
 export OPENBLAS_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
 
 # Tests read the real datasets from ../shared when it is there (CI has it).
 ifneq ($(wildcard $(SHARED)/datasets),)
@@ -37,18 +47,24 @@ quickstart: build
 test: deps
 	@$(MAKE) --no-print-directory tests
 
-# All packages with the detected BLAS, then the engine again on pure-Go gonum
-# so that both BLAS paths are tested.
+# All packages with the chosen BLAS, then the engine again on pure-Go gonum
+# and its products on oneDNN, so that every BLAS path is tested.
 tests: lint
 	$(GO) test -tags '$(TAGS)' ./...
-ifneq ($(OPENBLAS),)
+ifneq ($(BLAS),gonum)
 	$(GO) test ./train/...
 endif
+ifneq ($(ONEDNN),)
+ifneq ($(BLAS),onednn)
+	$(GO) test -tags onednn ./train/tensor/... ./train/nn ./train/bench
+endif
+endif
 
-# Debian packages: OpenBLAS (8-10x faster matrix products) and WordNet 3.0
+# Debian packages: OpenBLAS (8-10x faster matrix products), oneDNN (the
+# optional BLAS=onednn; its tests run when it is there) and WordNet 3.0
 # (synonym/EDA augmentation and its tests). Installed when missing and this
 # is root; otherwise a note says how, and the build falls back to pure Go.
-DEB_PKGS := libopenblas-dev wordnet-base
+DEB_PKGS := libopenblas-dev libdnnl-dev wordnet-base
 deps:
 	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

@@ -75,13 +75,13 @@ func TestImportRules(t *testing.T) {
 }
 
 // loadGraph lists the module's packages with `go list -json`, once without
-// build tags and once with the tags deni builds with, and merges the two:
+// build tags and once with each set of tags deni builds with, and merges them:
 // an import behind a build tag counts.
 func loadGraph(t *testing.T) []Package {
 	t.Helper()
 	byPath := map[string]*Package{}
 	var order []string
-	for _, tags := range []string{"", "duckdb_arrow,openblas"} {
+	for _, tags := range []string{"", "duckdb_arrow,openblas", "duckdb_arrow,onednn"} {
 		cmd := exec.Command("go", "list", "-e", "-tags="+tags,
 			"-json=ImportPath,Imports,TestImports,XTestImports,Deps,Error", module+"/...")
 		var stderr bytes.Buffer

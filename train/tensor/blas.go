@@ -9,8 +9,10 @@ import (
 var blasName = "gonum"
 
 // BLASName names the BLAS behind every matrix product: "gonum" (pure Go, the
-// default) or "openblas" (build tag openblas). Runs record it because the
-// two differ in the low bits.
+// default), "openblas" (build tag openblas) or "onednn:ISA" (build tag onednn,
+// oneDNN's sgemm with the instruction set its kernels use; it wins over
+// openblas when both tags are given). Runs
+// record it because they differ in the low bits.
 func BLASName() string { return blasName }
 
 // gemm computes C = alpha·op(A)·op(B) + beta·C through the blas32 seam, where
