@@ -9,7 +9,8 @@ import (
 var blasName = "gonum"
 
 // BLASName names the BLAS behind every matrix product: "gonum" (pure Go, the
-// default), "openblas" (build tag openblas) or "onednn:ISA" (build tag onednn,
+// default), "openblas:CORE" (build tag openblas, with the kernel set
+// OpenBLAS chose for this CPU) or "onednn:ISA" (build tag onednn,
 // oneDNN's sgemm with the instruction set its kernels use; it wins over
 // openblas when both tags are given). Runs
 // record it because they differ in the low bits.

@@ -3,6 +3,8 @@
 package tensor
 
 // The import installs OpenBLAS (cgo) as the blas32 implementation.
-import _ "github.com/deni-project/deni/train/tensor/openblas"
+import "github.com/deni-project/deni/train/tensor/openblas"
 
-func init() { blasName = "openblas" }
+// The name holds OpenBLAS's kernel set (openblas:Haswell, openblas:SkylakeX,
+// ...): each sums in its own order.
+func init() { blasName = "openblas:" + openblas.CoreName() }

@@ -9,6 +9,7 @@ package openblas
 
 // #cgo LDFLAGS: -lopenblas
 // void openblas_set_num_threads(int num_threads);
+// char* openblas_get_corename(void);
 import "C"
 
 import (
@@ -23,3 +24,9 @@ func init() {
 	C.openblas_set_num_threads(1)
 	blas32.Use(netlib.Implementation{})
 }
+
+// CoreName is the CPU kernel set OpenBLAS chose at load time (Haswell,
+// SkylakeX, Zen, ...; OPENBLAS_CORETYPE overrides it). Its kernels sum in
+// different orders, so the same build gives other bits on another core type,
+// and runs record it with the backend.
+func CoreName() string { return C.GoString(C.openblas_get_corename()) }
