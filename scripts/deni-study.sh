@@ -15,4 +15,5 @@ run -c experiments/deni-study-default-screen.yaml
 run -c experiments/deni-study-screen.yaml
 # The confirmation copies the runs the earlier stages already made.
 run -c experiments/deni-study-confirm.yaml --reuse results/deni-study-screen,results/deni-study-default-screen
-run -c experiments/literature.yaml
+# The literature experiment copies default, ensemble and deni from the confirmation.
+run -c experiments/literature.yaml --reuse results/deni-study-confirm
