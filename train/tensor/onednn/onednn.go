@@ -4,8 +4,9 @@
 // blas32 matrix product; deni calls no other BLAS routine, and the rest of
 // the blas32 interface is gonum's. oneDNN picks its kernels by the CPU's
 // instruction set (AVX-512 where there is one), so its bits differ from
-// OpenBLAS's and gonum's, and runs record "onednn". A separate package for
-// the same reason as package openblas: cgo and Go assembly cannot share one.
+// OpenBLAS's and gonum's, and runs record "onednn:ISA". A separate package
+// for the same reason as package openblas: cgo and Go assembly cannot share
+// one.
 package onednn
 
 // #cgo LDFLAGS: -ldnnl -lgomp
