@@ -34,7 +34,7 @@ type SlurmJob struct {
 // (GOMEMLIMIT) for a --mem of mem: 90% of it in MiB, "" when mem is unset or
 // 0 (the node's whole memory). Without it the collector lets the heap grow to
 // twice what is live (GOGC=100): a DENI run of deni-bert-mini that needs
-// 620 MB peaks at 1.1-1.3 GB RSS and Slurm kills a task that crosses --mem;
+// 490 MB peaks at about 1 GB RSS and Slurm kills a task that crosses --mem;
 // with it the collector works harder near the limit instead (docs/running.md).
 func goMemLimit(mem string) (string, error) {
 	if mem == "" {

@@ -3,6 +3,7 @@ package models
 import (
 	"fmt"
 	"math/rand/v2"
+	"sync"
 
 	"github.com/deni-project/deni/train/nn"
 	"github.com/deni-project/deni/train/strategy"
@@ -14,16 +15,48 @@ import (
 // output, a frozen backbone, mixout of the head) on top of the plain
 // training step.
 type encoder struct {
-	m      nn.Classifier
-	trainG *tensor.Graph
-	evalG  *tensor.Graph
-	mix    mixoutOp
-	all    *mixAll // mixout of every Linear (layerwise.go), made on first use
+	m     nn.Classifier
+	evalG *tensor.Graph
+	mix   mixoutOp
+	all   *mixAll // mixout of every Linear (layerwise.go), made on first use
+}
+
+// trainGraphs lends training steps their graphs. A step's activations live
+// from its forward pass to the end of its backward pass, so the models of a
+// population need as many arenas as steps run at once (one per core), not
+// one each: the ten models of a DENI run held ten, about 100 MB for
+// deni-bert-mini on TREC. Which graph a step gets cannot change its result:
+// an op overwrites or clears every buffer it takes from the arena.
+var trainGraphs graphPool
+
+type graphPool struct {
+	mu   sync.Mutex
+	free []*tensor.Graph
+}
+
+func (p *graphPool) get() *tensor.Graph {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.free); n > 0 {
+		g := p.free[n-1]
+		p.free = p.free[:n-1]
+		return g
+	}
+	return tensor.NewGraph()
+}
+
+// put returns g with its tape emptied, so that it keeps no model alive.
+func (p *graphPool) put(g *tensor.Graph) {
+	g.Reset()
+	g.SetNoGrad(false)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.free = append(p.free, g)
 }
 
 // Wrap returns m as a strategy.Model.
 func Wrap(m nn.Classifier) strategy.Model {
-	b := &encoder{m: m, trainG: tensor.NewGraph(), evalG: tensor.NewGraph()}
+	b := &encoder{m: m, evalG: tensor.NewGraph()}
 	b.evalG.SetNoGrad(true)
 	return b
 }
@@ -41,8 +74,9 @@ func (b *encoder) Params() []*tensor.Param { return b.m.Params() }
 func (b *encoder) Classes() int            { return b.m.NumClasses() }
 func (b *encoder) Clone() strategy.Model   { return Wrap(b.m.Clone().(nn.Classifier)) }
 
-// ReleaseWorkspace drops both graphs' arenas (strategy.WorkspaceReleaser).
-func (b *encoder) ReleaseWorkspace() { b.trainG.Release(); b.evalG.Release() }
+// ReleaseWorkspace drops the evaluation graph's arena
+// (strategy.WorkspaceReleaser); training graphs are lent per step.
+func (b *encoder) ReleaseWorkspace() { b.evalG.Release() }
 
 func batchOf(s *strategy.Batch) nn.Batch {
 	return nn.Batch{IDs: s.IDs, Mask: s.Mask, B: s.B, T: s.T}
@@ -57,8 +91,8 @@ func (b *encoder) TrainStep(s *strategy.Batch, dropout *rand.Rand, o strategy.St
 	if o.Mixout != nil && o.Mixout.All {
 		return b.mixoutAllStep(s, o.Mixout, dropout)
 	}
-	g := b.trainG
-	g.Reset()
+	g := trainGraphs.get()
+	defer trainGraphs.put(g)
 	nb := batchOf(s)
 	// A frozen backbone records no tape and gets no gradient: only the head
 	// learns from this step (the reference's input-noise steps).

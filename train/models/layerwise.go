@@ -105,8 +105,8 @@ func (b *encoder) mixoutAllStep(s *strategy.Batch, mx *strategy.Mixout, rng *ran
 		b.all = &mixAll{lins: lins, idx: b.Linears(), ops: make([]mixoutOp, len(lins)), saved: make([]*tensor.Tensor, len(lins))}
 	}
 	a := b.all
-	g := b.trainG
-	g.Reset()
+	g := trainGraphs.get()
+	defer trainGraphs.put(g)
 	for k, l := range a.lins {
 		a.saved[k] = l.Weight.Tensor
 		l.Weight.Tensor = a.ops[k].forward(g, l.Weight.Tensor, mx.P, mx.Targets[a.idx[k]], rng)

@@ -511,7 +511,7 @@ func (r *run) finish() {
 func (r *run) spawn(noise float64, scaled bool) {
 	k := r.s.Strategy.EnsembleSize - 1
 	r.cycle++
-	r.members = r.members[:0]
+	r.dropMembers()
 	for i := 1; i <= k; i++ {
 		m := r.main.m.Clone()
 		Perturb(r.noiseTargets(m), noise, scaled, r.noise)
@@ -557,7 +557,19 @@ func (r *run) merge() {
 	if err := tensor.MeanParams(srcs[0], srcs...); err != nil {
 		panic(fmt.Sprintf("strategy: merge: %v", err))
 	}
+	r.dropMembers()
+}
+
+// dropMembers forgets the members. The slices keep their backing arrays
+// (no allocation per cycle), so the pointers are cleared too: a truncated
+// slice still holds its old elements, and the dropped members (weights,
+// gradients, optimizer state) stayed alive through the main model's steps
+// until the next cycle's clones overwrote them.
+func (r *run) dropMembers() {
+	clear(r.members)
 	r.members = r.members[:0]
+	clear(r.models)
+	r.models = r.models[:0]
 }
 
 // average folds the main model into the SWA (equal-weight running mean) or
