@@ -15,23 +15,28 @@ import (
 // output, a frozen backbone, mixout of the head) on top of the plain
 // training step.
 type encoder struct {
-	m     nn.Classifier
-	evalG *tensor.Graph
-	mix   mixoutOp
-	all   *mixAll // mixout of every Linear (layerwise.go), made on first use
+	m   nn.Classifier
+	mix mixoutOp
+	all *mixAll // mixout of every Linear (layerwise.go), made on first use
 }
 
-// trainGraphs lends training steps their graphs. A step's activations live
-// from its forward pass to the end of its backward pass, so the models of a
-// population need as many arenas as steps run at once (one per core), not
-// one each: the ten models of a DENI run held ten, about 100 MB for
-// deni-bert-mini on TREC. Which graph a step gets cannot change its result:
-// an op overwrites or clears every buffer it takes from the arena.
-var trainGraphs graphPool
+// trainGraphs and evalGraphs lend training steps and predictions their
+// graphs. A pass's activations live only until it returns, so the models of
+// a population need as many arenas as passes run at once (one per core), not
+// one each: the ten models of a DENI run held ten training arenas (about
+// 100 MB for deni-bert-mini on TREC), and each voter grew an evaluation
+// arena of its own, batch by longer batch. Which graph a pass gets cannot
+// change its result: an op overwrites or clears every buffer it takes from
+// the arena (TestLentGraphsKeepResults).
+var (
+	trainGraphs graphPool
+	evalGraphs  = graphPool{noGrad: true}
+)
 
 type graphPool struct {
-	mu   sync.Mutex
-	free []*tensor.Graph
+	noGrad bool
+	mu     sync.Mutex
+	free   []*tensor.Graph
 }
 
 func (p *graphPool) get() *tensor.Graph {
@@ -42,24 +47,22 @@ func (p *graphPool) get() *tensor.Graph {
 		p.free = p.free[:n-1]
 		return g
 	}
-	return tensor.NewGraph()
+	g := tensor.NewGraph()
+	g.SetNoGrad(p.noGrad)
+	return g
 }
 
 // put returns g with its tape emptied, so that it keeps no model alive.
 func (p *graphPool) put(g *tensor.Graph) {
 	g.Reset()
-	g.SetNoGrad(false)
+	g.SetNoGrad(p.noGrad)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.free = append(p.free, g)
 }
 
 // Wrap returns m as a strategy.Model.
-func Wrap(m nn.Classifier) strategy.Model {
-	b := &encoder{m: m, evalG: tensor.NewGraph()}
-	b.evalG.SetNoGrad(true)
-	return b
-}
+func Wrap(m nn.Classifier) strategy.Model { return &encoder{m: m} }
 
 // Unwrap returns the classifier behind a model made by Wrap, if it is one.
 func Unwrap(m strategy.Model) (nn.Classifier, bool) {
@@ -73,10 +76,6 @@ func Unwrap(m strategy.Model) (nn.Classifier, bool) {
 func (b *encoder) Params() []*tensor.Param { return b.m.Params() }
 func (b *encoder) Classes() int            { return b.m.NumClasses() }
 func (b *encoder) Clone() strategy.Model   { return Wrap(b.m.Clone().(nn.Classifier)) }
-
-// ReleaseWorkspace drops the evaluation graph's arena
-// (strategy.WorkspaceReleaser); training graphs are lent per step.
-func (b *encoder) ReleaseWorkspace() { b.evalG.Release() }
 
 func batchOf(s *strategy.Batch) nn.Batch {
 	return nn.Batch{IDs: s.IDs, Mask: s.Mask, B: s.B, T: s.T}
@@ -124,8 +123,8 @@ func (b *encoder) TrainStep(s *strategy.Batch, dropout *rand.Rand, o strategy.St
 }
 
 func (b *encoder) Logits(s *strategy.Batch, out []float32) {
-	g := b.evalG
-	g.Reset()
+	g := evalGraphs.get()
+	defer evalGraphs.put(g)
 	logits := b.m.ClassifierHead().Forward(g, b.pooled(g, batchOf(s), false, nil), false, nil)
 	if len(out) != len(logits.Data) {
 		panic(fmt.Sprintf("models: logits buffer of %d for %v", len(out), logits.Shape))
