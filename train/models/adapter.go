@@ -24,8 +24,8 @@ type encoder struct {
 // graphs. A pass's activations live only until it returns, so the models of
 // a population need as many arenas as passes run at once (one per core), not
 // one each: the ten models of a DENI run held ten training arenas (about
-// 130 MB of a DENI run's 620 MB live peak, deni-bert-mini on TREC), and each voter grew an evaluation
-// arena of its own, batch by longer batch. Which graph a pass gets cannot
+// 130 MB of its 620 MB live peak, deni-bert-mini on TREC), and each voter
+// grew an evaluation arena of its own, batch by longer batch. Which graph a pass gets cannot
 // change its result: an op overwrites or clears every buffer it takes from
 // the arena (TestLentGraphsKeepResults).
 var (
