@@ -23,7 +23,6 @@ endif
 # One BLAS thread per process: deni parallelises over models and runs instead,
 # which is faster on small matrices and keeps results bit-identical.
 export OPENBLAS_NUM_THREADS ?= 1
-export OMP_NUM_THREADS ?= 1
 
 # Tests read the real datasets from ../shared when it is there (CI has it).
 ifneq ($(wildcard $(SHARED)/datasets),)

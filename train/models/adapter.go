@@ -25,7 +25,8 @@ type encoder struct {
 // a population need as many arenas as passes run at once (one per core), not
 // one each: the ten models of a DENI run held ten training arenas (about
 // 130 MB of its 620 MB live peak, deni-bert-mini on TREC), and each voter
-// grew an evaluation arena of its own, batch by longer batch. Which graph a pass gets cannot
+// grew an evaluation arena of its own, batch by longer batch. The encoders
+// and glove-mean borrow from the same pools. Which graph a pass gets cannot
 // change its result: an op overwrites or clears every buffer it takes from
 // the arena (TestLentGraphsKeepResults).
 var (

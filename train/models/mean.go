@@ -17,8 +17,6 @@ import (
 type mean struct {
 	emb, w, b *tensor.Param
 	params    []*tensor.Param
-	trainG    *tensor.Graph
-	evalG     *tensor.Graph
 	mask      []int32
 }
 
@@ -42,16 +40,11 @@ func newMean(f *Factory, init *rand.Rand) *mean {
 		}
 	}
 	m.params = []*tensor.Param{m.emb, m.w, m.b}
-	m.trainG, m.evalG = tensor.NewGraph(), tensor.NewGraph()
-	m.evalG.SetNoGrad(true)
 	return m
 }
 
 func (m *mean) Params() []*tensor.Param { return m.params }
 func (m *mean) Classes() int            { return m.w.Shape[0] }
-
-// ReleaseWorkspace drops both graphs' arenas (strategy.WorkspaceReleaser).
-func (m *mean) ReleaseWorkspace() { m.trainG.Release(); m.evalG.Release() }
 
 func (m *mean) Clone() strategy.Model {
 	c := &mean{
@@ -62,8 +55,6 @@ func (m *mean) Clone() strategy.Model {
 	copy(c.w.Data, m.w.Data)
 	copy(c.b.Data, m.b.Data)
 	c.params = []*tensor.Param{c.emb, c.w, c.b}
-	c.trainG, c.evalG = tensor.NewGraph(), tensor.NewGraph()
-	c.evalG.SetNoGrad(true)
 	return c
 }
 
@@ -87,16 +78,16 @@ func (m *mean) TrainStep(s *strategy.Batch, _ *rand.Rand, o strategy.StepOptions
 	if o.Mixout != nil || o.PooledNoise > 0 || o.R3F != nil {
 		panic(fmt.Sprintf("models: %s supports no mixout, input noise or r3f (it has no encoder)", GloveMean))
 	}
-	g := m.trainG
-	g.Reset()
+	g := trainGraphs.get()
+	defer trainGraphs.put(g)
 	loss := g.CrossEntropy(m.logits(g, s), s.Labels)
 	g.Backward(loss)
 	return loss.Data[0]
 }
 
 func (m *mean) Logits(s *strategy.Batch, out []float32) {
-	g := m.evalG
-	g.Reset()
+	g := evalGraphs.get()
+	defer evalGraphs.put(g)
 	copy(out, m.logits(g, s).Data)
 }
 

@@ -127,21 +127,5 @@ type Model interface {
 	HeadOnlyTrainFLOPs(t int) float64
 }
 
-// WorkspaceReleaser is a Model that can drop its step workspaces (the
-// activation arenas of its training and evaluation passes) when it will not
-// run for a while, as a voter does once it has predicted; the next call
-// regrows them. Without it a population of 10 keeps 10 evaluation-sized
-// arenas alive.
-type WorkspaceReleaser interface {
-	ReleaseWorkspace()
-}
-
-// releaseWorkspace releases m's workspaces when it can.
-func releaseWorkspace(m Model) {
-	if w, ok := m.(WorkspaceReleaser); ok {
-		w.ReleaseWorkspace()
-	}
-}
-
 // NewModel builds a fresh model; new (not pre-trained) weights come from init.
 type NewModel func(init *rand.Rand) (Model, error)

@@ -130,13 +130,12 @@ func Train(ctx context.Context, s Setup, newModel NewModel, train, test []Sample
 	return r.predict(test), nil
 }
 
-// doneTraining drops what only training needs (optimizer state, training
-// workspaces) before the models predict, so that a population's memory at
-// evaluation is its weights.
+// doneTraining drops what only training needs (optimizer state) before the
+// models predict, so that a population's memory at evaluation is its
+// weights. Activation arenas are not the models': they are lent per pass.
 func (r *run) doneTraining() {
 	for _, t := range append([]*trainee{r.main}, r.members...) {
 		t.opt = nil
-		releaseWorkspace(t.m)
 	}
 }
 
@@ -753,15 +752,13 @@ func (r *run) vote(voters []Model, shown Model, test []Sample) *Outcome {
 			shownIdx = v
 		}
 	}
-	// Voters predict on the run's spare cores (each writes its own column;
-	// its arena is dropped once it has voted, so at most one per core).
+	// Voters predict on the run's spare cores (each writes its own column).
 	r.s.each(len(voters), func(v int) {
 		m := voters[v]
 		r.eachLogits(m, test, func(i int, l []float32) {
 			copy(o.MemberLogits[i][v*c:], l)
 			o.MemberPreds[i][v] = metrics.Argmax(l)
 		})
-		releaseWorkspace(m)
 	})
 	o.Preds = o.VotePreds(r.s.Strategy.Vote)
 	for i := range test {

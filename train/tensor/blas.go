@@ -12,8 +12,8 @@ var blasName = "gonum"
 // default), "openblas:CORE" (build tag openblas, with the kernel set
 // OpenBLAS chose for this CPU) or "onednn:ISA" (build tag onednn,
 // oneDNN's sgemm with the instruction set its kernels use; it wins over
-// openblas when both tags are given). Runs
-// record it because they differ in the low bits.
+// openblas when both tags are given). Runs record it because they differ in
+// the low bits.
 func BLASName() string { return blasName }
 
 // gemm computes C = alpha·op(A)·op(B) + beta·C through the blas32 seam, where

@@ -80,10 +80,6 @@ func (g *Graph) Reset() {
 	g.arena.Reset()
 }
 
-// Release drops the arena's buffers and the tape, so that a graph that will
-// not run for a while holds no activations; the next step regrows them.
-func (g *Graph) Release() { *g = Graph{noGrad: g.noGrad} }
-
 // SetNoGrad switches gradient recording off (evaluation) or on.
 func (g *Graph) SetNoGrad(off bool) { g.noGrad = off }
 
