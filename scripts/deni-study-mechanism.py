@@ -1,0 +1,60 @@
+# The DENI study's secondary numbers (docs/results/deni-study.md, "What 20 runs show"), from the
+# committed per-run CSV, so a reader can check them without rerunning anything:
+#
+#   /usr/bin/python3 scripts/deni-study-mechanism.py docs/results/deni-study-confirm-runs.csv
+#
+# Per dataset and cell against default's 20 runs: the std ratio with a bootstrap 95% interval
+# (20,000 resamples of each side, seeded), Brown-Forsythe p (scipy's levene(center='median')),
+# the shift of the mean and of the worst run (points). For the cells whose runs vote over members
+# branched from a main model (DENI and its variants): the Pearson r between each run's final
+# macro-F1 and its own main model's (main_macro_f1), with its p, and the spread of what the vote
+# adds (final - main) beside the main model's own spread. Then, per cell, a post-hoc pooled test
+# over the datasets (not the decision rule): each run's absolute deviation from its cell's median,
+# scaled by the dataset's mean deviation, cell against default by Student's t-test, and the
+# geometric mean of the per-dataset std ratios. Needs numpy and scipy (Debian: python3-scipy).
+import csv
+import sys
+
+import numpy as np
+from scipy import stats
+
+rows = list(csv.DictReader(open(sys.argv[1])))
+
+
+def values(dataset, strategy, col="macro_f1"):
+    return np.array([float(r[col]) for r in rows if r["dataset"] == dataset and r["strategy"] == strategy])
+
+
+datasets = sorted({r["dataset"] for r in rows})
+cells = sorted({r["strategy"] for r in rows} - {"default"})
+cells = [(c, "macro_f1") for c in cells] + [(c + "[main]", "main_macro_f1") for c in cells if c.startswith("deni")]
+pooled = {}
+print("dataset  cell                 n  std_ratio  boot95      bf_p   d_mean  d_worst  r_final_main  r_p     gain_std  main_std")
+for d in datasets:
+    a = values(d, "default")
+    for cell, col in cells:
+        b = values(d, cell.removesuffix("[main]"), col)
+        if len(b) < 5 or len(a) < 5:  # a cell still running
+            continue
+        rng = np.random.default_rng(1)
+        ratios = [np.std(rng.choice(b, len(b))) / np.std(rng.choice(a, len(a))) for _ in range(20000)]
+        lo, hi = np.percentile(ratios, [2.5, 97.5])
+        line = "%-8s %-20s %2d  %9.2f  %.2f-%.2f  %5.3f  %+6.2f  %+7.2f" % (
+            d, cell, len(b), np.std(b) / np.std(a), lo, hi, stats.levene(a, b, center="median").pvalue,
+            100 * (b.mean() - a.mean()), 100 * (b.min() - a.min()))
+        main = values(d, cell, "main_macro_f1")
+        if cell.startswith("deni") and not cell.endswith("[main]") and len(main) == len(b) and len(b) > 2:
+            r, p = stats.pearsonr(b, main)
+            line += "  %12.2f  %5.3f  %8.2f  %8.2f" % (r, p, 100 * np.std(b - main), 100 * np.std(main))
+        print(line)
+        da, db = np.abs(a - np.median(a)), np.abs(b - np.median(b))
+        scale = np.mean(np.concatenate([da, db]))
+        za, zb, logs = pooled.setdefault(cell, ([], [], []))
+        za += list(da / scale)
+        zb += list(db / scale)
+        logs.append(np.log(np.std(b) / np.std(a)))
+print()
+print("pooled over datasets (post hoc): cell, datasets, deviation ratio, t-test p, geometric mean of std ratios")
+for cell, (za, zb, logs) in pooled.items():
+    print("%-20s %d  %.2f  %.3f  %.2f" % (cell, len(logs), np.mean(zb) / np.mean(za),
+                                         stats.ttest_ind(zb, za).pvalue, np.exp(np.mean(logs))))
