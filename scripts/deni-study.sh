@@ -11,9 +11,16 @@ deni=${DENI:-bin/deni}
 workers=${WORKERS:-2}
 mkdir -p logs
 run() { "$deni" run --workers "$workers" "$@"; }
+# reuse DIR... is --reuse with those of the results folders that exist (--reuse refuses a missing one).
+reuse() {
+  local have=()
+  for d in "$@"; do [ -d "results/$d/runs" ] && have+=("results/$d"); done
+  [ ${#have[@]} -gt 0 ] && (IFS=,; echo "--reuse ${have[*]}")
+  return 0
+}
 run -c experiments/deni-study-default-screen.yaml
-run -c experiments/deni-study-screen.yaml
-# The confirmation copies the runs the earlier stages already made.
-run -c experiments/deni-study-confirm.yaml --reuse results/deni-study-screen,results/deni-study-default-screen
-# The literature experiment copies default, ensemble and deni from the confirmation.
-run -c experiments/literature.yaml --reuse results/deni-study-confirm
+# The confirmation's variants are fixed in its file (chosen by the screen's TREC cells), so it can run
+# before the rest of the screen; each stage copies the runs another already made (same ID, same bits).
+run -c experiments/deni-study-confirm.yaml $(reuse deni-study-screen deni-study-default-screen)
+run -c experiments/literature.yaml $(reuse deni-study-confirm deni-study-screen)
+run -c experiments/deni-study-screen.yaml $(reuse deni-study-confirm literature)
