@@ -11,7 +11,8 @@
 # adds (final - main) beside the main model's own spread. Then, per cell, a post-hoc pooled test
 # over the datasets (not the decision rule): each run's absolute deviation from its cell's median,
 # scaled by the dataset's mean deviation, cell against default by Student's t-test, and the
-# geometric mean of the per-dataset std ratios. Needs numpy and scipy (Debian: python3-scipy).
+# geometric mean of the per-dataset std ratios, and the Pearson r of final and main macro-F1 over
+# all datasets' runs, each standardised within its dataset. Needs numpy and scipy (Debian: python3-scipy).
 import csv
 import sys
 
@@ -49,12 +50,20 @@ for d in datasets:
         print(line)
         da, db = np.abs(a - np.median(a)), np.abs(b - np.median(b))
         scale = np.mean(np.concatenate([da, db]))
-        za, zb, logs = pooled.setdefault(cell, ([], [], []))
+        za, zb, logs, fs, ms = pooled.setdefault(cell, ([], [], [], [], []))
+        if len(main) == len(b) and not cell.endswith("[main]") and cell.startswith("deni"):
+            fs += list((b - b.mean()) / b.std())
+            ms += list((main - main.mean()) / main.std())
         za += list(da / scale)
         zb += list(db / scale)
         logs.append(np.log(np.std(b) / np.std(a)))
 print()
-print("pooled over datasets (post hoc): cell, datasets, deviation ratio, t-test p, geometric mean of std ratios")
-for cell, (za, zb, logs) in pooled.items():
-    print("%-20s %d  %.2f  %.3f  %.2f" % (cell, len(logs), np.mean(zb) / np.mean(za),
-                                         stats.ttest_ind(zb, za).pvalue, np.exp(np.mean(logs))))
+print("pooled over datasets (post hoc): cell, datasets, deviation ratio, t-test p, geometric mean of std ratios,"
+      " within-dataset r of final and main with its p")
+for cell, (za, zb, logs, fs, ms) in pooled.items():
+    line = "%-20s %d  %.2f  %.3f  %.2f" % (cell, len(logs), np.mean(zb) / np.mean(za),
+                                          stats.ttest_ind(zb, za).pvalue, np.exp(np.mean(logs)))
+    if len(fs) > 2:
+        r, p = stats.pearsonr(fs, ms)
+        line += "  r %.2f  p %.1g (%d runs)" % (r, p, len(fs))
+    print(line)
