@@ -37,6 +37,7 @@ type fixtureGroup struct {
 	classes           int32
 	f1                []float64
 	steps             int64   // optimizer steps per run
+	mainSteps         int64   // the main model's steps per run (the runs' steps column)
 	flops             float64 // train FLOPs per run
 	wall              float64 // wall seconds of the first run; run i takes wall*(1+0.01 i)
 	failed            int
@@ -99,7 +100,7 @@ func writeFixture(t *testing.T, groups []fixtureGroup) string {
 				SeedSampleOrder: ss[seeds.SampleOrder], SeedModelInit: ss[seeds.ModelInit],
 				SeedModelRandomness: ss[seeds.ModelRandomness], SeedNoise: ss[seeds.Noise],
 				SeedAugmentation: ss[seeds.Augmentation],
-				Classes:          g.classes, Members: 1, OptimizerSteps: g.steps, TrainFLOPs: g.flops,
+				Classes:          g.classes, Members: 1, Steps: g.mainSteps, OptimizerSteps: g.steps, TrainFLOPs: g.flops,
 				WallSeconds: g.wall * (1 + 0.01*float64(i)),
 				BLAS:        "gonum", DeniVersion: "test", GoVersion: "go1.26.8",
 				StartedAt: start.Add(time.Duration(i) * time.Hour), FinishedAt: start.Add(time.Duration(i)*time.Hour + time.Minute),
@@ -110,6 +111,7 @@ func writeFixture(t *testing.T, groups []fixtureGroup) string {
 			if g.lrOf != nil {
 				row.LR = g.lrOf(i)
 			}
+			row.Config = `{"model":"glove-mini"}`
 			if g.modelFiles != "" {
 				row.Config = `{"model":"glove-mini","model_files":"` + g.modelFiles + `"}`
 			}

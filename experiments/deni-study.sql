@@ -12,11 +12,14 @@
 --   X[main]              the same for another DENI variant X.
 --   X[mean_probs]        X's voters under the other vote rule (X[majority] for
 --                        a variant that votes by mean_probs); cost as X.
+-- The view deni_study keeps the numbers unrounded for other queries
+-- (experiments/deni-study-decision.sql applies the decision rule to it).
 -- Columns: F1 ×100 (population std, as the paper); worst run; runs at
 -- chance (macro-F1 <= 1/classes); optimizer steps per run and their share of
 -- a 10-model ensemble's (10 × the main model's steps); std ratio to default;
 -- Brown-Forsythe and Welch p against default (two-sided, SQL functions
 -- bf_p and welch_p: scipy's levene(center='median') and ttest_ind(equal_var=False)).
+CREATE OR REPLACE TEMP VIEW deni_study AS
 WITH final AS (
     SELECT run_id, min(step) AS final_step
     FROM events WHERE kind = 'final_ensemble_created' GROUP BY run_id
@@ -52,15 +55,19 @@ WITH final AS (
 ), base AS (
     SELECT dataset, mean AS d_mean, std AS d_std, xs AS d_xs FROM stats WHERE cell = 'default'
 )
-SELECT s.dataset, s.cell, s.n,
-       printf('%.2f ± %.2f', 100 * s.mean, 100 * s.std) AS f1,
-       round(100 * s.worst, 2) AS worst,
-       s.at_chance,
-       round(s.cost)::BIGINT AS optimizer_steps,
-       round(100 * s.share, 1) AS pct_of_ensemble,
-       round(100 * (s.mean - b.d_mean), 2) AS delta_mean,
-       round(s.std / nullif(b.d_std, 0), 2) AS std_ratio,
-       round(bf_p(s.xs, b.d_xs), 4) AS bf_p,
-       round(welch_p(s.xs, b.d_xs), 4) AS welch_p
-FROM stats s LEFT JOIN base b USING (dataset)
-ORDER BY s.dataset, s.cell = 'default' DESC, s.share, s.cell;
+SELECT s.dataset, s.cell, s.n, s.mean, s.std, s.worst, s.at_chance, s.cost, s.share,
+       b.d_mean, b.d_std, bf_p(s.xs, b.d_xs) AS bf_p, welch_p(s.xs, b.d_xs) AS welch_p
+FROM stats s LEFT JOIN base b USING (dataset);
+
+SELECT dataset, cell, n,
+       printf('%.2f ± %.2f', 100 * mean, 100 * std) AS f1,
+       round(100 * worst, 2) AS worst,
+       at_chance,
+       round(cost)::BIGINT AS optimizer_steps,
+       round(100 * share, 1) AS pct_of_ensemble,
+       round(100 * (mean - d_mean), 2) AS delta_mean,
+       round(std / nullif(d_std, 0), 2) AS std_ratio,
+       round(bf_p, 4) AS bf_p,
+       round(welch_p, 4) AS welch_p
+FROM deni_study
+ORDER BY dataset, cell = 'default' DESC, share, cell;
