@@ -43,15 +43,17 @@ for d in datasets:
         line = "%-8s %-20s %2d  %9.2f  %.2f-%.2f  %5.3f  %+6.2f  %+7.2f" % (
             d, cell, len(b), np.std(b) / np.std(a), lo, hi, stats.levene(a, b, center="median").pvalue,
             100 * (b.mean() - a.mean()), 100 * (b.min() - a.min()))
-        main = values(d, cell, "main_macro_f1")
-        if cell.startswith("deni") and not cell.endswith("[main]") and len(main) == len(b) and len(b) > 2:
+        # A DENI cell's own runs: its final result beside its main model's.
+        main = values(d, cell, "main_macro_f1") if cell.startswith("deni") and col == "macro_f1" else []
+        voting = len(main) == len(b)
+        if voting:
             r, p = stats.pearsonr(b, main)
             line += "  %12.2f  %5.3f  %8.2f  %8.2f" % (r, p, 100 * np.std(b - main), 100 * np.std(main))
         print(line)
         da, db = np.abs(a - np.median(a)), np.abs(b - np.median(b))
         scale = np.mean(np.concatenate([da, db]))
         za, zb, logs, fs, ms = pooled.setdefault(cell, ([], [], [], [], []))
-        if len(main) == len(b) and not cell.endswith("[main]") and cell.startswith("deni"):
+        if voting:
             fs += list((b - b.mean()) / b.std())
             ms += list((main - main.mean()) / main.std())
         za += list(da / scale)
