@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/deni-project/deni/train/tensor"
 )
@@ -63,6 +64,9 @@ func NewAdam(cfg Config, params []*tensor.Param) (*Adam, error) {
 
 func newAdam(cfg Config, params []*tensor.Param) *Adam {
 	o := &Adam{cfg: cfg, params: append([]*tensor.Param(nil), params...), state: make([]adamState, len(params))}
+	if cfg.Kind == KindBertAdam {
+		o.ExemptFromDecay(bertNoDecay)
+	}
 	// Allocate now for every parameter that already has a gradient buffer,
 	// so that Step allocates only when a matrix row is used for the first
 	// time (packed moments, stepPacked).
@@ -352,6 +356,13 @@ func (o *Adam) Reset() {
 		}
 		st.step = 0
 	}
+}
+
+// bertNoDecay is the original BERT code's exclude_from_weight_decay
+// (["LayerNorm", "layer_norm", "bias"], matched anywhere in the name): its
+// optimizer decays neither biases nor LayerNorm parameters.
+func bertNoDecay(p *tensor.Param) bool {
+	return strings.Contains(p.Name, "LayerNorm") || strings.Contains(p.Name, "layer_norm") || strings.Contains(p.Name, "bias")
 }
 
 // ExemptFromDecay removes weight decay from every parameter for which

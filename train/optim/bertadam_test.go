@@ -70,3 +70,61 @@ func TestBertAdamHasNoBiasCorrection(t *testing.T) {
 		}
 	}
 }
+
+// TestBertAdamExemptsBiasesAndLayerNorm: as the original BERT code's
+// exclude_from_weight_decay, bertadam decays a weight matrix but neither a
+// bias nor a LayerNorm parameter; with a zero gradient only decay moves a
+// value, by exactly the factor 1-lr·wd.
+func TestBertAdamExemptsBiasesAndLayerNorm(t *testing.T) {
+	cfg, err := Defaults(KindBertAdam)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{ // name → decayed
+		"encoder.layer.0.attention.self.query.weight": true,
+		"encoder.layer.0.attention.self.query.bias":   false,
+		"encoder.layer.0.output.LayerNorm.weight":     false,
+		"embeddings.LayerNorm.bias":                   false,
+		"albert.encoder.layer_norm.weight":            false,
+		"embeddings.word_embeddings.weight":           true,
+		"output.weight":                               true,
+	}
+	const lr = 1e-2
+	for name, decayed := range names {
+		p := tensor.NewParam(name, true, 2)
+		p.Data[0], p.Data[1] = 1, -2
+		o, err := New(cfg, []*tensor.Param{p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Step(lr) // zero gradient: m = v = 0, the update is decay alone
+		want := []float32{1, -2}
+		if decayed {
+			f := float32(1 - lr*cfg.WeightDecay)
+			want = []float32{f, -2 * f}
+		}
+		if p.Data[0] != want[0] || p.Data[1] != want[1] {
+			t.Errorf("%s: %v after one step, want %v (decayed %v)", name, p.Data, want, decayed)
+		}
+		// A fresh optimizer's clone keeps the exemption.
+		q := tensor.NewParam(name, true, 2)
+		q.Data[0], q.Data[1] = 1, -2
+		c, err := o.Clone([]*tensor.Param{q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Step(lr)
+		if q.Data[0] != want[0] {
+			t.Errorf("%s: clone gives %v, want %v", name, q.Data, want)
+		}
+	}
+	// adamw keeps torch's rule: every parameter decays.
+	w, _ := Defaults(KindAdamW)
+	p := tensor.NewParam("x.bias", true, 1)
+	p.Data[0] = 1
+	o, _ := New(w, []*tensor.Param{p})
+	o.Step(lr)
+	if p.Data[0] == 1 {
+		t.Error("adamw left a bias undecayed")
+	}
+}

@@ -75,7 +75,8 @@ const (
 	KindAdam  Kind = "adam"
 	KindAdamW Kind = "adamw"
 	// KindBertAdam is the original BERT code's Adam (AdamWeightDecayOptimizer):
-	// AdamW without bias correction, eps 1e-6. Zhang et al. (ICLR 2021) found
+	// AdamW without bias correction, eps 1e-6, no weight decay on biases and
+	// LayerNorm parameters. Zhang et al. (ICLR 2021) found
 	// the missing correction makes few-sample fine-tuning less stable.
 	KindBertAdam Kind = "bertadam"
 	KindSGD      Kind = "sgd"
