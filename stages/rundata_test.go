@@ -7,6 +7,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/deni-project/deni/data"
+	"github.com/deni-project/deni/internal/seeds"
 )
 
 // typoSpec trains one small run with typo noise: 48 labelled TREC
@@ -114,6 +117,35 @@ train: {labelled: 120, epochs: 1}
 		if a.Validation[i].ID != b.Validation[i].ID {
 			t.Fatalf("runs 0 and 1 carve other validation sets (data_split is fixed)")
 		}
+	}
+	// The stream: the stratified split of the labelled set drawn from the
+	// data_split seed's "validation" child; the label_choice seed's draws
+	// another set, so a change of stream cannot pass unseen.
+	carve := func(seed uint64) []string {
+		labelled := a.Partition.Labelled.Indices
+		labels := make([]int, len(labelled))
+		for i, j := range labelled {
+			labels[i] = a.Dataset.Labels[j]
+		}
+		sp, err := data.StratifiedSplit(labels, a.Dataset.NumClasses(), 0.1, seeds.New(seed))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := make([]string, len(sp.Test))
+		for i, k := range sp.Test {
+			ids[i] = a.Dataset.IDs[labelled[k]]
+		}
+		return ids
+	}
+	got := make([]string, len(a.Validation))
+	for i, v := range a.Validation {
+		got[i] = v.ID
+	}
+	if want := carve(seeds.Derive(runs[0].Seeds.DataSplit, "validation", 0)); !slices.Equal(got, want) {
+		t.Errorf("validation set %v, want the data_split stream's %v", got, want)
+	}
+	if other := carve(seeds.Derive(runs[0].Seeds.LabelChoice, "validation", 0)); slices.Equal(got, other) {
+		t.Error("the label_choice stream carves the same set: the check cannot tell the streams apart")
 	}
 	// `deni data export` writes the validation set beside train and test.
 	out := filepath.Join(t.TempDir(), "export")

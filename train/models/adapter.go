@@ -75,6 +75,15 @@ func Unwrap(m strategy.Model) (nn.Classifier, bool) {
 }
 
 func (b *encoder) Params() []*tensor.Param { return b.m.Params() }
+
+// Adapters are the modules a PEFT method added to the encoder (none under
+// full fine-tuning): not pre-trained (strategy.Pretrained).
+func (b *encoder) Adapters() []*tensor.Param {
+	if a, ok := b.m.(interface{ Adapters() []*tensor.Param }); ok {
+		return a.Adapters()
+	}
+	return nil
+}
 func (b *encoder) Classes() int            { return b.m.NumClasses() }
 func (b *encoder) Clone() strategy.Model   { return Wrap(b.m.Clone().(nn.Classifier)) }
 

@@ -235,3 +235,38 @@ func checkDefaultLR(t *testing.T, f *Factory, name string) {
 		}
 	}
 }
+
+// TestNoisyTunePerturbsThePretrainedWeightsOnly: what NoisyTune perturbs
+// (strategy.Pretrained) is the encoder's pre-trained tensors under every
+// tuning method: never the head, never the modules LoRA, IA3 or UniPELT add.
+func TestNoisyTunePerturbsThePretrainedWeightsOnly(t *testing.T) {
+	f := tinyFactory(t)
+	full, err := f.NewTunedModel(peft.Full, seeds.New(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var encoder []string
+	for _, p := range full.Params() {
+		if !strings.HasPrefix(p.Name, "output.") {
+			encoder = append(encoder, p.Name)
+		}
+	}
+	for _, method := range []string{peft.Full, peft.LoRA, peft.IA3, peft.UniPELT} {
+		m, err := f.NewTunedModel(method, seeds.New(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, p := range strategy.Pretrained(m) {
+			got = append(got, p.Name)
+		}
+		slices.Sort(got)
+		want := slices.Sorted(slices.Values(encoder))
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: NoisyTune perturbs %d tensors %v..., want the encoder's %d", method, len(got), got[:min(3, len(got))], len(want))
+		}
+		if method != peft.Full && len(m.Params()) <= len(full.Params()) {
+			t.Errorf("%s adds no modules: the check shows nothing", method)
+		}
+	}
+}

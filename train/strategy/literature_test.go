@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/deni-project/deni/internal/results"
+	"github.com/deni-project/deni/internal/seeds"
 	"github.com/deni-project/deni/train/metrics"
 	"github.com/deni-project/deni/train/schedule"
 	"github.com/deni-project/deni/train/tensor"
@@ -60,7 +61,7 @@ func TestNoisyTuneNoise(t *testing.T) {
 func TestNoisyTuneRun(t *testing.T) {
 	m, _ := newBow(30, 8, 3)(rand.New(rand.NewPCG(1, 2)))
 	var names []string
-	for _, p := range pretrained(m) {
+	for _, p := range Pretrained(m) {
 		names = append(names, p.Name)
 	}
 	if !slices.Equal(names, []string{"embeddings.word_embeddings.weight"}) {
@@ -71,6 +72,21 @@ func TestNoisyTuneRun(t *testing.T) {
 	s := setup(t, schedule.NoisyTune)
 	if s.Strategy.NoisyTuneLambda != 0.15 {
 		t.Fatalf("default λ %g, want the paper's 0.15", s.Strategy.NoisyTuneLambda)
+	}
+	// Before the first step: the model from model_init, perturbed from the
+	// run's noise stream (a draw from another stream would differ).
+	r, err := newRun(s, s.Seeds, newBow(30, 8, 3), train)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.begin()
+	for _, stream := range []uint64{s.Seeds.Noise, s.Seeds.ModelRandomness} {
+		ref, _ := newBow(30, 8, 3)(seeds.New(s.Seeds.ModelInit))
+		PerturbUniform(Pretrained(ref), 0.15, seeds.New(stream))
+		same := slices.EqualFunc(r.main.m.Params(), ref.Params(), func(a, b *tensor.Param) bool { return slices.Equal(a.Data, b.Data) })
+		if same != (stream == s.Seeds.Noise) {
+			t.Errorf("stream %d: the perturbed model equal to NoisyTune's: %v", stream, same)
+		}
 	}
 	o := mustTrain(t, s, train, test)
 	if len(o.Events) != 1 || o.Events[0] != (Event{Step: 0, Kind: results.EventNoise, Models: 1, Scale: 0.15}) {
@@ -185,6 +201,7 @@ func TestEarlyDiscard(t *testing.T) {
 		labels[i] = v.Label
 	}
 	best, bestScore := -1, -1.0
+	cands := make([]Cost, 4) // each candidate's cost to the discard step
 	for i := range 4 {
 		r, err := newRun(single, s.Seeds.member(i), newBow(30, 8, 3), train)
 		if err != nil {
@@ -193,11 +210,15 @@ func TestEarlyDiscard(t *testing.T) {
 		if err := r.advance(context.Background(), d); err != nil {
 			t.Fatal(err)
 		}
+		cands[i] = r.cost
 		preds := make([]int32, len(val))
 		r.eachLogits(r.main.m, val, func(j int, l []float32) { preds[j] = metrics.Argmax(l) })
 		if sc := metrics.MacroF1(labels, preds, 3); sc > bestScore {
 			best, bestScore = i, sc
 		}
+	}
+	if best == 0 {
+		t.Fatal("candidate 0 (the run's own seeds) is the best here: pick data where the choice shows")
 	}
 	ev := o.Events[len(o.Events)-1]
 	if ev.Kind != results.EventCandidatesDiscarded || ev.Step != d || ev.Models != 4 || ev.Scale != bestScore {
@@ -206,8 +227,29 @@ func TestEarlyDiscard(t *testing.T) {
 	// The survivor's predictions are those of its seeds trained alone.
 	alone := setup(t, schedule.Default)
 	alone.Seeds = s.Seeds.member(best)
-	if want := mustTrain(t, alone, train, test); !slices.EqualFunc(o.Logits, want.Logits, slices.Equal) {
+	want := mustTrain(t, alone, train, test)
+	if !slices.EqualFunc(o.Logits, want.Logits, slices.Equal) {
 		t.Errorf("candidate %d continued, but its predictions differ from its run alone", best)
+	}
+	// The sample passes and FLOPs: the survivor's whole run, every discarded
+	// candidate's to the discard step, and every candidate's validation pass.
+	wc := want.Cost
+	for i, c := range cands {
+		if i != best {
+			wc.ForwardSamples += c.ForwardSamples
+			wc.BackwardSamples += c.BackwardSamples
+			wc.TrainFLOPs += c.TrainFLOPs
+		}
+	}
+	wc.InferencePasses += int64(4 * len(val))
+	if g := o.Cost; g.ForwardSamples != wc.ForwardSamples || g.BackwardSamples != wc.BackwardSamples ||
+		g.TrainFLOPs != wc.TrainFLOPs || g.InferencePasses != wc.InferencePasses {
+		t.Errorf("cost: forward %d, backward %d, FLOPs %g, inference %d; want %d, %d, %g, %d",
+			g.ForwardSamples, g.BackwardSamples, g.TrainFLOPs, g.InferencePasses,
+			wc.ForwardSamples, wc.BackwardSamples, wc.TrainFLOPs, wc.InferencePasses)
+	}
+	if cands[0].ForwardSamples == 0 || cands[0].TrainFLOPs == 0 {
+		t.Fatalf("a candidate's cost to the discard step is %+v: nothing to count", cands[0])
 	}
 	// Cost: every candidate to the discard step, the survivor to the end.
 	if want := int64(4*d + n - d); o.Cost.OptimizerSteps != want || int64(len(o.Steps)) != want || o.Cost.Steps != n {
@@ -270,3 +312,4 @@ func TestCoresBoundConcurrency(t *testing.T) {
 		t.Errorf("%d cores free after the runs, want 1 (one is held)", got)
 	}
 }
+

@@ -430,7 +430,7 @@ func (r *run) begin() {
 		r.event(0, results.EventNoise, m)
 	}
 	if w := r.plan.UniformNoise; w > 0 {
-		PerturbUniform(pretrained(r.main.m), w, r.noise)
+		PerturbUniform(Pretrained(r.main.m), w, r.noise)
 		r.event(0, results.EventNoise, w)
 	}
 }
@@ -855,11 +855,19 @@ func Perturb(ps []*tensor.Param, mult float64, scaled bool, rng *rand.Rand) {
 	}
 }
 
-// pretrained are the parameters a model brings from pre-training: all but
-// the classification head (output.*), which fine-tuning initialises.
-func pretrained(m Model) []*tensor.Param {
+// Pretrained are the parameters a model brings from pre-training (what
+// NoisyTune perturbs): all but the classification head (output.*), which
+// fine-tuning initialises, and the modules a PEFT method adds (a model under
+// PEFT lists them with Adapters).
+func Pretrained(m Model) []*tensor.Param {
 	head := tensor.HasPrefix("output.")
-	return tensor.SelectParams(m.Params(), func(p *tensor.Param) bool { return !head(p) })
+	added := map[*tensor.Param]bool{}
+	if a, ok := m.(interface{ Adapters() []*tensor.Param }); ok {
+		for _, p := range a.Adapters() {
+			added[p] = true
+		}
+	}
+	return tensor.SelectParams(m.Params(), func(p *tensor.Param) bool { return !head(p) && !added[p] })
 }
 
 // PerturbUniform is NoisyTune's perturbation: θ += U(−w/2, w/2)·std(θ) for
