@@ -2,14 +2,17 @@ package stages
 
 import (
 	"context"
+	"encoding/csv"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/deni-project/deni/data"
 	"github.com/deni-project/deni/internal/seeds"
+	"github.com/deni-project/deni/train/strategy"
 )
 
 // typoSpec trains one small run with typo noise: 48 labelled TREC
@@ -55,6 +58,58 @@ func TestTrainerUsesPrepareRun(t *testing.T) {
 		if p.SampleID != d.Test[i].ID || int(p.Label) != d.Test[i].Label || int(p.Sample) != i {
 			t.Fatalf("prediction %d: %s label %d, test sample %s label %d", i, p.SampleID, p.Label, d.Test[i].ID, d.Test[i].Label)
 		}
+	}
+}
+
+// TestExportIsWhatTheTrainerTrains: the train.csv and test.csv that `deni
+// data export` writes for a run (typo-augmented), read back and encoded,
+// are the trainer's samples of that run, token for token, label for label,
+// in the order trained on.
+func TestExportIsWhatTheTrainerTrains(t *testing.T) {
+	e, err := Load(writeSpec(t, typoSpec), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	run := Plan(e)[0]
+	in, err := NewRunner(e, WithAugmentDir(dir)).(*Trainer).inputs(context.Background(), run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := RunDataOf(context.Background(), e, run, dir) // what the export command reads
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "export")
+	if _, err := WriteExport(out, d, "test"); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		file string
+		want []strategy.Sample
+	}{{"train.csv", in.train}, {"test.csv", in.test}} {
+		f, err := os.Open(filepath.Join(out, c.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := csv.NewReader(f).ReadAll()
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rows[0][1] != "text" || rows[0][2] != "label" || len(rows)-1 != len(c.want) {
+			t.Fatalf("%s: header %v, %d rows; the trainer has %d samples", c.file, rows[0], len(rows)-1, len(c.want))
+		}
+		for i, row := range rows[1:] {
+			ids := in.p.factory.Encode(row[1], run.MaxLen)
+			if row[2] != strconv.Itoa(int(c.want[i].Label)) || !slices.Equal(ids, c.want[i].IDs) {
+				t.Fatalf("%s row %d (%s): label %s, %d tokens; the trainer's sample %d: label %d, %d tokens",
+					c.file, i, row[0], row[2], len(ids), i, c.want[i].Label, len(c.want[i].IDs))
+			}
+		}
+	}
+	if len(in.train) != 48*3 {
+		t.Errorf("%d training samples, want 48 labelled and 96 typo copies", len(in.train))
 	}
 }
 

@@ -37,3 +37,18 @@ func TestLoadChecksLayerwiseStrategies(t *testing.T) {
 		}
 	}
 }
+
+// TestNoiseLayerAuto: noise_layer auto is the reference's choice, the head
+// under full fine-tuning and every trainable parameter under PEFT; an
+// explicit choice stays.
+func TestNoiseLayerAuto(t *testing.T) {
+	for _, c := range []struct {
+		layer  string
+		adapts bool
+		want   string
+	}{{"auto", false, "head"}, {"auto", true, "trainable"}, {"trainable", false, "trainable"}, {"head", true, "head"}} {
+		if got := noiseLayerOf(c.layer, c.adapts); got != c.want {
+			t.Errorf("noise_layer %s, adapts %v: %s, want %s", c.layer, c.adapts, got, c.want)
+		}
+	}
+}

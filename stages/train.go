@@ -109,13 +109,21 @@ func seedSet(s pipeline.RunSeeds) seeds.Set {
 	return set
 }
 
-// Run trains and evaluates one run.
-func (t *Trainer) Run(ctx context.Context, r pipeline.Run) (*pipeline.Result, error) {
+// runInputs are a run's data as the trainer encodes it.
+type runInputs struct {
+	p                       *preparedData
+	rd                      *RunData
+	train, test, validation []strategy.Sample
+}
+
+// inputs prepares run r's data (PrepareRun: the very samples `deni data
+// export` writes) and encodes it for the model, in the order trained on.
+func (t *Trainer) inputs(ctx context.Context, r pipeline.Run) (*runInputs, error) {
 	p, err := t.dataset(ctx, r)
 	if err != nil {
 		return nil, err
 	}
-	rd, err := PrepareRun(ctx, p.ds, r, t.aug) // the very samples `deni data export` writes
+	rd, err := PrepareRun(ctx, p.ds, r, t.aug)
 	if err != nil {
 		return nil, err
 	}
@@ -132,8 +140,16 @@ func (t *Trainer) Run(ctx context.Context, r pipeline.Run) (*pipeline.Result, er
 		}
 		return out
 	}
-	train, test, validation := samples(rd.Train), samples(rd.Test), samples(rd.Validation)
+	return &runInputs{p: p, rd: rd, train: samples(rd.Train), test: samples(rd.Test), validation: samples(rd.Validation)}, nil
+}
 
+// Run trains and evaluates one run.
+func (t *Trainer) Run(ctx context.Context, r pipeline.Run) (*pipeline.Result, error) {
+	in, err := t.inputs(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	p, rd, train, test, validation := in.p, in.rd, in.train, in.test, in.validation
 	tr := r.Train
 	lr := tr.LR
 	if lr == 0 {
@@ -150,13 +166,7 @@ func (t *Trainer) Run(ctx context.Context, r pipeline.Run) (*pipeline.Result, er
 	if err != nil {
 		return nil, err
 	}
-	noiseLayer := r.Strategy.NoiseLayer
-	if noiseLayer == "auto" {
-		noiseLayer = "head" // full fine-tuning; PEFT methods perturb every trainable parameter
-		if tuning.Adapts {
-			noiseLayer = "trainable"
-		}
-	}
+	noiseLayer := noiseLayerOf(r.Strategy.NoiseLayer, tuning.Adapts)
 	padTo := 0
 	if tr.Padding == "max_length" {
 		padTo = r.MaxLen
@@ -180,6 +190,19 @@ func (t *Trainer) Run(ctx context.Context, r pipeline.Run) (*pipeline.Result, er
 		return nil, err
 	}
 	return result(r, rd, out, setup), nil
+}
+
+// noiseLayerOf resolves noise_layer: auto is the reference's choice, the
+// head (output.*) under full fine-tuning and every trainable parameter under
+// a PEFT method (adapts).
+func noiseLayerOf(layer string, adapts bool) string {
+	if layer != "auto" {
+		return layer
+	}
+	if adapts {
+		return "trainable"
+	}
+	return "head"
 }
 
 func result(r pipeline.Run, rd *RunData, o *strategy.Outcome, s strategy.Setup) *pipeline.Result {

@@ -84,8 +84,8 @@ func (b *encoder) Adapters() []*tensor.Param {
 	}
 	return nil
 }
-func (b *encoder) Classes() int            { return b.m.NumClasses() }
-func (b *encoder) Clone() strategy.Model   { return Wrap(b.m.Clone().(nn.Classifier)) }
+func (b *encoder) Classes() int          { return b.m.NumClasses() }
+func (b *encoder) Clone() strategy.Model { return Wrap(b.m.Clone().(nn.Classifier)) }
 
 func batchOf(s *strategy.Batch) nn.Batch {
 	return nn.Batch{IDs: s.IDs, Mask: s.Mask, B: s.B, T: s.T}

@@ -185,3 +185,27 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestDENIDefaultsAreTheReference: with nothing but its name, deni (and its
+// phases' strategies) is the bug-fixed reference: members at the constant
+// base rate with a fresh optimizer, the run's dropout stream and batches,
+// majority vote, noise where the reference puts it (auto: the head under full
+// fine-tuning), variance 0.15 scaled, the final ensemble from 90%; NI's
+// window 30%–60% with members made and averaged every 125 steps (§1.4).
+func TestDENIDefaultsAreTheReference(t *testing.T) {
+	for _, name := range []string{DENI, NoisyInterpolation, DelayedEnsemble} {
+		p := mustDefaults(t, name)
+		got := []any{p.MemberLR, p.MemberOptimizer, p.MemberDropout, p.MemberOrder, p.Vote, p.NoiseLayer,
+			p.NoiseVariance, p.NoiseType, p.StepType, p.StartEnsemble}
+		want := []any{"constant", "fresh", "shared", OrderShared, VoteMajority, "auto", 0.15, "scaled", "step", 0.9}
+		if name != DelayedEnsemble {
+			got = append(got, p.NoiseStart, p.NoiseEnd, p.NoiseEvery, p.InterpolationSteps)
+			want = append(want, 0.3, 0.6, 125, 125)
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Errorf("%s: default %d is %v, want the reference's %v (all: %v)", name, i, got[i], want[i], got)
+			}
+		}
+	}
+}

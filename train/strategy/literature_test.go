@@ -312,4 +312,3 @@ func TestCoresBoundConcurrency(t *testing.T) {
 		t.Errorf("%d cores free after the runs, want 1 (one is held)", got)
 	}
 }
-

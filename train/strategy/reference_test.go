@@ -45,7 +45,44 @@ func TestMembersTrainAtTheConstantBaseLR(t *testing.T) {
 		if members == 0 {
 			t.Fatal("no member steps")
 		}
+		// The rate each optimizer is given, seen by the optimizer itself.
+		r, _ := spawned(t, s)
+		spies := make([]*lrSpy, 0, 1+len(r.members))
+		for _, m := range append([]*trainee{r.main}, r.members...) {
+			sp := &lrSpy{Optimizer: m.opt}
+			m.opt = sp
+			spies = append(spies, sp)
+		}
+		if len(spies) < 2 {
+			t.Fatal("no members after spawn")
+		}
+		r.fillBatch([]int{1, 2, 3, 4})
+		r.trainStep(41, 1, StepOptions{})
+		sched := r.lrs.LR(40)
+		if sched == s.LR {
+			t.Fatalf("step 41's scheduled rate is the base rate %g: the check cannot tell them apart", sched)
+		}
+		for i, sp := range spies {
+			want := sched
+			if i > 0 && memberLR == "constant" {
+				want = s.LR
+			}
+			if !slices.Equal(sp.rates, []float64{want}) {
+				t.Errorf("member_lr %s: model %d's optimizer stepped at %v, want [%g]", memberLR, i, sp.rates, want)
+			}
+		}
 	}
+}
+
+// lrSpy records the rates an optimizer steps with.
+type lrSpy struct {
+	optim.Optimizer
+	rates []float64
+}
+
+func (s *lrSpy) Step(lr float64) {
+	s.rates = append(s.rates, lr)
+	s.Optimizer.Step(lr)
 }
 
 // spawned returns a DENI run of s trained for 40 steps with its members just
@@ -314,12 +351,33 @@ func TestMeanProbsVote(t *testing.T) {
 			if soft.Preds[i] != want {
 				t.Fatalf("%s: sample %d predicted %d, mean softmax says %d", name, i, soft.Preds[i], want)
 			}
+			if got, want := majority.Preds[i], majorityArgmax(l, 3); got != want {
+				t.Fatalf("%s: sample %d predicted %d by majority, the members' argmaxes say %d", name, i, got, want)
+			}
 			if soft.Preds[i] != majority.Preds[i] {
 				differ++
 			}
 		}
-		t.Logf("%s: soft and majority votes differ on %d of %d samples", name, differ, len(test))
+		if differ == 0 { // else a rule could stand in for the other unseen
+			t.Errorf("%s: soft and majority votes agree on all %d samples", name, len(test))
+		}
 	}
+}
+
+// majorityArgmax recomputes the reference's vote: the class most voters
+// predict, ties to the lowest class.
+func majorityArgmax(l []float32, c int) int32 {
+	votes := make([]int, c)
+	for v := 0; v < len(l)/c; v++ {
+		best := 0
+		for k := range c {
+			if l[v*c+k] > l[v*c+best] {
+				best = k
+			}
+		}
+		votes[best]++
+	}
+	return int32(slices.Index(votes, slices.Max(votes)))
 }
 
 // meanProbsArgmax recomputes the soft vote independently of metrics.

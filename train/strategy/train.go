@@ -306,6 +306,7 @@ type trainee struct {
 	dropout  *rand.Rand
 	constLR  bool // members at the constant base LR (reference)
 	lastLoss float32
+	lastLR   float64 // the rate its optimizer stepped with last (the steps table logs it)
 
 	// A member with its own sample order (member_order: independent) draws
 	// a permutation of the training set at every epoch it trains in and
@@ -608,11 +609,11 @@ func (r *run) trainStep(step, epoch int, opts StepOptions) {
 	one := func(t *trainee, o StepOptions) {
 		tensor.ZeroGrads(t.m.Params())
 		t.lastLoss = t.m.TrainStep(r.batchOf(t), t.dropout, o)
-		l := lr
+		t.lastLR = lr
 		if t.constLR {
-			l = r.s.LR
+			t.lastLR = r.s.LR
 		}
-		t.opt.Step(l)
+		t.opt.Step(t.lastLR)
 	}
 	memberOpts := StepOptions{Mixout: r.mixout}
 	r.s.each(len(models), func(i int) {
@@ -652,11 +653,7 @@ func (r *run) trainStep(step, epoch int, opts StepOptions) {
 		}
 	}
 	for i, t := range models {
-		l := lr
-		if t.constLR {
-			l = r.s.LR
-		}
-		r.steps = append(r.steps, StepLog{Model: i, Step: step, Epoch: epoch, Loss: t.lastLoss, LR: float32(l), Phase: phase})
+		r.steps = append(r.steps, StepLog{Model: i, Step: step, Epoch: epoch, Loss: t.lastLoss, LR: float32(t.lastLR), Phase: phase})
 	}
 	n := int64(len(models))
 	r.cost.Steps++
