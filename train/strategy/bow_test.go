@@ -121,9 +121,13 @@ func (m *bow) TrainStep(b *Batch, dropout *rand.Rand, o StepOptions) float32 {
 			}
 		}
 		m.wmix = make([]float32, len(w))
+		target := o.Mixout.Target
+		if o.Mixout.All {
+			target = o.Mixout.Targets[1] // the head weight, bow's one Linear (layeredBow)
+		}
 		for k := range m.c {
 			for j := range m.d {
-				t := o.Mixout.Target[k*m.d+j]
+				t := target[k*m.d+j]
 				m.wmix[k*m.d+j] = t + m.mixmask[j]*(w[k*m.d+j]-t)/(1-q)
 			}
 		}

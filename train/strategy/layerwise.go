@@ -64,6 +64,7 @@ func (r *run) layerwise() error {
 			targets[i] = slices.Clone(ps[i].Data)
 		}
 		r.mixout.All, r.mixout.Targets = true, targets
+		r.mixout.Target = nil // the head's is in Targets
 	}
 	return nil
 }

@@ -79,7 +79,20 @@ func (r *run) measureMemory() {
 	if r.avg != nil {
 		models = append(models, r.avg)
 	}
-	r.cost.ModelBytes = max(r.cost.ModelBytes, liveBytes(ts, models))
+	r.cost.ModelBytes = max(r.cost.ModelBytes, liveBytes(ts, models)+r.mixout.bytes())
+}
+
+// bytes is what mixout keeps beside the model: the values it mixes towards
+// (every Linear's pre-trained weight under mixout_layers: all).
+func (m *Mixout) bytes() int64 {
+	if m == nil {
+		return 0
+	}
+	n := int64(len(m.Target))
+	for _, t := range m.Targets {
+		n += int64(len(t))
+	}
+	return 4 * n
 }
 
 // liveBytes is the memory that the trainees (model and optimizer) and the
