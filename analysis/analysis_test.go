@@ -831,7 +831,7 @@ func TestReportSelfContained(t *testing.T) {
 	}
 	for _, want := range []string{"<style>", "sst2", "trec", "deni_v2", "<span class=\"best\">85.02 ± 0.39</span>",
 		"Factor study", "gonum", "go1.26.8", "name: fx", "1 of 9 runs failed", "training loss",
-		"How many runs are enough", "2000 per point", "<td>3 vs 8</td>", "brown_forsythe std ×0.5", "welch mean &#43;1 pt"} {
+		"How many runs are enough", "2000 per point", "<td>3 vs 8</td>", "brown_forsythe std ×0.5", "brown_forsythe std ×0.67", "brown_forsythe std ×1.5", "brown_forsythe std ×2", "welch mean &#43;1 pt", "n=5"} {
 		if !strings.Contains(html, want) {
 			t.Errorf("report.html lacks %q", want)
 		}

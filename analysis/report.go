@@ -378,12 +378,12 @@ func failureLines(rows []SummaryRow) []string {
 	return out
 }
 
-// reportPower simulates, with ReportPowerReps repetitions per point, the
-// power for std ratios 0.5 and 2 and a 1-point mean shift at each row's
-// runs and at 10, 20 and 40 runs per side.
+// reportPower simulates the grid of `deni power --results` (std ratios 0.5,
+// 0.67, 1.5 and 2, a 1-point mean shift, each row's runs and 5, 10, 20 and
+// 40 runs per side) with ReportPowerReps repetitions per point.
 func (d *DB) reportPower(ctx context.Context) (reportPower, error) {
-	o := PowerOptions{Ratios: []float64{0.5, 2}, Shifts: []float64{1}, Runs: []int{10, 20, 40},
-		Reps: ReportPowerReps, Alpha: PowerAlpha, Seed: PowerSeed}
+	o := DefaultPowerOptions()
+	o.Reps = ReportPowerReps
 	rows, notes, err := d.power(ctx, o)
 	if err != nil {
 		return reportPower{}, err
