@@ -11,37 +11,47 @@ deni=${DENI:-bin/deni}
 out=docs/results
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# table NAME SQL... writes out/NAME.csv from the concatenated SQL files over results/EXPERIMENT,
-# replacing the file only once the query succeeded (no half-written CSV).
-table() {
-  local exp=$1 name=$2
-  shift 2
-  cat "$@" | "$deni" sql --results "results/$exp" --format csv - > "$tmp/$name.csv"
-  mv "$tmp/$name.csv" "$out/$name.csv"
-  echo "wrote $out/$name.csv ($(($(wc -l < "$out/$name.csv") - 1)) rows)"
-}
-# complete EXP: results/EXP exists and holds every run its committed -runs.csv lists (a folder
-# made again on a new machine may lack some: the committed CSVs are kept then, and say so).
-complete() {
-  local exp=$1 csv=$out/$1-runs.csv missing
-  [ -d "results/$exp/runs" ] || return 1
+# lacking EXP prints, as a SQL list, the datasets of whose runs in the committed
+# out/EXP-runs.csv results/EXP lacks some (a folder made again on a new machine), or nothing.
+lacking() {
+  local csv=$out/$1-runs.csv
   [ -f "$csv" ] || return 0
-  missing=$("$deni" sql --results "results/$exp" --format csv \
-    "SELECT count(*) FROM read_csv('$csv') c WHERE c.run_id NOT IN (SELECT run_id FROM runs WHERE status = 'done')" | tail -1)
-  if [ "$missing" != 0 ]; then
-    echo "kept $out/$exp*.csv: results/$exp lacks $missing of the runs $csv lists"
-    return 1
-  fi
+  "$deni" sql --results "results/$1" --format csv "SELECT string_agg(DISTINCT chr(39) || c.dataset || chr(39), ', ')
+    FROM read_csv('$csv', all_varchar = true) c
+    WHERE c.run_id NOT IN (SELECT run_id FROM runs WHERE status = 'done')" | tail -1 | tr -d '"'
+}
+# merge EXP NAME KEPT: out/NAME.csv is the fresh table's rows of the datasets the folder has whole,
+# and the committed rows of the datasets in KEPT, each dataset's rows in their order.
+merge() {
+  local exp=$1 name=$2 kept=$3
+  "$deni" sql --results "results/$exp" --format csv "SELECT * EXCLUDE (src, i) FROM (
+      SELECT *, 0 AS src, row_number() OVER () AS i FROM read_csv('$tmp/$name.csv', all_varchar = true) WHERE dataset NOT IN ($kept)
+      UNION ALL
+      SELECT *, 1, row_number() OVER () FROM read_csv('$out/$name.csv', all_varchar = true) WHERE dataset IN ($kept))
+    ORDER BY dataset, src, i" > "$tmp/$name.merged.csv"
+  mv "$tmp/$name.merged.csv" "$tmp/$name.csv"
 }
 for exp in deni-study-default-screen deni-study-screen deni-study-confirm literature; do
-  complete "$exp" || continue
-  if [ "$exp" = literature ]; then
-    table literature literature experiments/literature.sql
-    table literature literature-overall experiments/literature.sql experiments/literature-overall.sql
-  else
-    table "$exp" "$exp" experiments/deni-study.sql
+  [ -d "results/$exp/runs" ] || continue
+  kept=$(lacking "$exp")
+  names=("$exp" "$exp-runs")
+  [ "$exp" = literature ] && names=(literature literature-overall literature-runs)
+  if [ -n "$kept" ]; then
+    [ "$exp" = literature ] && { echo "kept $out/literature*.csv: results/literature lacks committed runs of $kept"; continue; }
+    echo "$exp: the committed rows of $kept kept (results/$exp lacks some of their runs)"
   fi
-  table "$exp" "$exp-runs" experiments/deni-study-runs.sql
+  for name in "${names[@]}"; do
+    case $name in
+      *-runs) sql=(experiments/deni-study-runs.sql) ;;
+      literature) sql=(experiments/literature.sql) ;;
+      literature-overall) sql=(experiments/literature.sql experiments/literature-overall.sql) ;;
+      *) sql=(experiments/deni-study.sql) ;;
+    esac
+    cat "${sql[@]}" | "$deni" sql --results "results/$exp" --format csv - > "$tmp/$name.csv"
+    [ -n "$kept" ] && merge "$exp" "$name" "$kept"
+    mv "$tmp/$name.csv" "$out/$name.csv"
+    echo "wrote $out/$name.csv ($(($(wc -l < "$out/$name.csv") - 1)) rows)"
+  done
 done
 if [ -d results/deni-study-confirm/runs ]; then
   echo "the decision (experiments/deni-study-decision.sql):"
