@@ -31,7 +31,7 @@ merge() {
     ORDER BY dataset, src, i" > "$tmp/$name.merged.csv"
   mv "$tmp/$name.merged.csv" "$tmp/$name.csv"
 }
-for exp in deni-study-default-screen deni-study-screen deni-study-confirm literature; do
+for exp in deni-study-default-screen deni-study-screen deni-study-confirm deni-study-branch literature; do
   [ -d "results/$exp/runs" ] || continue
   kept=$(lacking "$exp")
   names=("$exp" "$exp-runs")
