@@ -47,6 +47,11 @@ type fixtureGroup struct {
 	version    string              // deni_version; "" = "test"
 	modelFiles string              // the run config's model_files; "" = none
 	lrOf       func(i int) float64 // the lr of run i; nil = 0
+	// members > 1 makes a voting run with readouts (main f1 − 0.004·(i mod 3),
+	// majority f1 − 0.002, mean_probs f1 + 0.001); strategyConfig is the run
+	// config's strategy object (e.g. {"name":"deni","vote":"mean_probs"}).
+	members        int32
+	strategyConfig string
 }
 
 // The values of the main fixture. scipy reference values below were
@@ -115,6 +120,9 @@ func writeFixture(t *testing.T, groups []fixtureGroup) string {
 			if g.modelFiles != "" {
 				row.Config = `{"model":"glove-mini","model_files":"` + g.modelFiles + `"}`
 			}
+			if g.strategyConfig != "" {
+				row.Config = `{"model":"glove-mini","strategy":` + g.strategyConfig + `}`
+			}
 			if i >= len(g.f1) {
 				row.Status, row.Error = "failed", "boom"
 				row.OptimizerSteps, row.TrainFLOPs, row.WallSeconds = 0, 0, 0
@@ -122,6 +130,11 @@ func writeFixture(t *testing.T, groups []fixtureGroup) string {
 				continue
 			}
 			row.MacroF1, row.Accuracy = g.f1[i], g.f1[i]+0.01
+			if g.members > 1 {
+				row.Members = g.members
+				row.MainMacroF1 = g.f1[i] - 0.004*float64(i%3)
+				row.MajorityMacroF1, row.MeanProbsMacroF1 = g.f1[i]-0.002, g.f1[i]+0.001
+			}
 			var steps []results.StepRow
 			for s := int32(1); s <= 40; s++ {
 				steps = append(steps, results.StepRow{RunID: id, Model: 0, Step: s, Epoch: 1 + (s-1)/10,

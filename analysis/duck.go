@@ -110,6 +110,11 @@ func Open(ctx context.Context, resultsDir string) (*DB, error) {
 	return d, nil
 }
 
+// OpenBare opens a session with deni's SQL functions (bf_p, welch_p and the
+// others of registerUDFs) and no results folder: for queries over files of
+// their own, such as the committed per-run tables of docs/results/.
+func OpenBare(ctx context.Context) (*DB, error) { return openDuck(ctx) }
+
 // openDuck opens an offline in-memory database with one connection,
 // configured by sql/connection.sql.
 func openDuck(ctx context.Context) (*DB, error) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +15,14 @@ import (
 // deni sql -` does) on d and returns the last statement's rows as CSV records.
 func queryFiles(t *testing.T, d *DB, files ...string) [][]string {
 	t.Helper()
+	return querySQL(t, d, "", files...)
+}
+
+// querySQL is queryFiles after the statements of prefix.
+func querySQL(t *testing.T, d *DB, prefix string, files ...string) [][]string {
+	t.Helper()
 	var q strings.Builder
+	q.WriteString(prefix)
 	for _, f := range files {
 		b, err := os.ReadFile(filepath.Join("..", "experiments", f))
 		if err != nil {
@@ -34,6 +42,15 @@ func queryFiles(t *testing.T, d *DB, files ...string) [][]string {
 	return recs
 }
 
+// needs lists the files each table SQL of experiments/ reads the views of,
+// in order, as their headers say (`cat a.sql b.sql | deni sql -`).
+var needs = map[string][]string{
+	"deni-study.sql":          {"runs.sql"},
+	"deni-study-decision.sql": {"runs.sql", "deni-study.sql"},
+	"literature.sql":          {"runs.sql"},
+	"literature-overall.sql":  {"runs.sql", "literature.sql"},
+}
+
 // Every table SQL of experiments/ runs on a results folder and gives rows.
 func TestExperimentQueriesRun(t *testing.T) {
 	d, _ := openFixture(t, mainFixture)
@@ -41,15 +58,9 @@ func TestExperimentQueriesRun(t *testing.T) {
 	if err != nil || len(files) < 5 {
 		t.Fatalf("experiment SQL files: %v %v", files, err)
 	}
-	// Files that read the view another file makes run after it, as their
-	// headers say (`cat a.sql b.sql | deni sql -`).
-	after := map[string]string{"deni-study-decision.sql": "deni-study.sql", "literature-overall.sql": "literature.sql"}
 	for _, f := range files {
 		name := filepath.Base(f)
-		query := []string{name}
-		if first, ok := after[name]; ok {
-			query = []string{first, name}
-		}
+		query := append(append([]string{}, needs[name]...), name)
 		if recs := queryFiles(t, d, query...); len(recs) < 2 {
 			t.Errorf("%s: %d rows, want a header and rows", name, len(recs))
 		}
@@ -87,7 +98,7 @@ func TestDeniStudyDecision(t *testing.T) {
 	// A cell on three datasets is not decided.
 	groups = append(groups, fixtureGroup{dataset: "trec", strategy: "partial", classes: 2, f1: narrow, steps: 4000, mainSteps: 1000, wall: 1})
 	d, _ := openFixture(t, groups)
-	recs := queryFiles(t, d, "deni-study.sql", "deni-study-decision.sql")
+	recs := queryFiles(t, d, "runs.sql", "deni-study.sql", "deni-study-decision.sql")
 	verdict := map[string]string{}
 	for _, r := range recs[1:] {
 		verdict[r[0]] = r[len(r)-1]
@@ -106,5 +117,78 @@ func TestDeniStudyDecision(t *testing.T) {
 	}
 	if len(verdict) != len(want) {
 		t.Errorf("cells %v, want %d", verdict, len(want))
+	}
+}
+
+// The study tables computed from a results folder equal those computed from
+// its per-run table (experiments/runs.sql) written to CSV and read back by a
+// bare session: the committed per-run CSVs hold everything the tables need,
+// so runs made on different machines add up.
+func TestStudyTablesFromTheRunsCSV(t *testing.T) {
+	var groups []fixtureGroup
+	for _, ds := range []string{"trec", "sst2"} {
+		f1 := func(base float64) []float64 {
+			return []float64{base, base + 0.011, base - 0.007, base + 0.004, base - 0.013, base + 0.002}
+		}
+		g := func(strategy string, base float64, steps int64, members int32, config string) fixtureGroup {
+			return fixtureGroup{dataset: ds, strategy: strategy, classes: 2, f1: f1(base), steps: steps,
+				mainSteps: 100, flops: float64(steps) * 1e9, wall: 1, members: members, strategyConfig: config}
+		}
+		groups = append(groups,
+			g("default", 0.70, 100, 1, `{"name":"default"}`),
+			g("deni", 0.69, 400, 10, `{"name":"deni"}`),
+			g("deni_diverse", 0.72, 400, 10, `{"name":"deni","vote":"mean_probs"}`),
+			g("ensemble", 0.73, 1000, 10, `{"name":"ensemble","combine":"soup"}`))
+	}
+	d, _ := openFixture(t, groups)
+	runs := queryFiles(t, d, "runs.sql")
+	if len(runs) != 1+2*4*6 {
+		t.Fatalf("runs.sql: %d rows, want 48 and a header", len(runs)-1)
+	}
+	path := filepath.Join(t.TempDir(), "runs.csv")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := csv.NewWriter(f).WriteAll(runs); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	fromCSV := "CREATE VIEW study_runs AS FROM '" + path + "';\n"
+	for _, table := range [][]string{{"deni-study.sql"}, {"deni-study.sql", "deni-study-decision.sql"},
+		{"literature.sql"}, {"literature.sql", "literature-overall.sql"}} {
+		want := queryFiles(t, d, append([]string{"runs.sql"}, table...)...)
+		bare, err := OpenBare(context.Background()) // a fresh session, as each `deni sql` is
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := querySQL(t, bare, fromCSV, table...)
+		bare.Close()
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%v from the runs CSV:\n%v\nfrom the folder:\n%v", table, got, want)
+		}
+	}
+	// The readouts that need more than the runs table are there: NI's cost
+	// is deni's steps less the 9 members' 100 − 36 + 1 (the final ensemble
+	// is created at step 36), and the soup's vote is read from its runs.
+	cells := map[string][]string{}
+	for _, r := range queryFiles(t, d, "runs.sql", "deni-study.sql") {
+		cells[r[0]+" "+r[1]] = r
+	}
+	ni := cells["trec noisy_interpolation"]
+	if ni == nil || ni[6] != fmt.Sprint(400-9*65) {
+		t.Errorf("noisy_interpolation row %v, want optimizer steps %d", ni, 400-9*65)
+	}
+	for _, c := range []string{"deni_diverse[main]", "deni_diverse[majority]", "deni[mean_probs]", "ensemble[mean_probs]"} {
+		if cells["sst2 "+c] == nil {
+			t.Errorf("no %s row in the study table", c)
+		}
+	}
+	lit := map[string]bool{}
+	for _, r := range queryFiles(t, d, "runs.sql", "literature.sql") {
+		lit[r[2]] = true
+	}
+	if !lit["ensemble[vote]"] {
+		t.Errorf("no ensemble[vote] row in the literature table: %v", lit)
 	}
 }

@@ -96,8 +96,17 @@ func (d *DB) Query(ctx context.Context, query string, w io.Writer, format string
 }
 
 // QueryDir opens resultsDir, runs Query and closes it. It notes on stderr
-// (errw) when the folder has no runs yet.
+// (errw) when the folder has no runs yet. resultsDir "" queries a bare
+// session (OpenBare).
 func QueryDir(ctx context.Context, resultsDir, query string, w, errw io.Writer, format string) error {
+	if resultsDir == "" {
+		d, err := OpenBare(ctx)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		return d.Query(ctx, query, w, format)
+	}
 	d, err := Open(ctx, resultsDir)
 	if err != nil {
 		return err

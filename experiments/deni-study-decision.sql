@@ -1,8 +1,11 @@
 -- The DENI study's decision rule (docs/results/deni-study.md, fixed before
 -- the data), applied to every cell of the study's table (the view deni_study
--- of experiments/deni-study.sql, so the two files run as one):
---   cat experiments/deni-study.sql experiments/deni-study-decision.sql |
+-- of experiments/deni-study.sql, so the files run as one):
+--   cat experiments/runs.sql experiments/deni-study.sql experiments/deni-study-decision.sql |
 --     deni sql --results results/deni-study-confirm -
+-- or over the committed runs:
+--   (echo "CREATE VIEW study_runs AS FROM 'docs/results/deni-study-confirm-runs.csv';"
+--    cat experiments/deni-study.sql experiments/deni-study-decision.sql) | deni sql -
 --
 -- A variant works if its std is below default's (Brown-Forsythe p < 0.05) on
 -- at least two of the four datasets, its mean is not lower (no dataset where

@@ -1,7 +1,10 @@
 -- The DENI study's table (docs/results/deni-study.md): one row per dataset ×
--- cell, against `default` of the same dataset.
---   deni sql --results results/deni-study-screen - < experiments/deni-study.sql
---   deni sql --results results/deni-study-confirm - < experiments/deni-study.sql
+-- cell, against `default` of the same dataset. It reads the view study_runs
+-- of experiments/runs.sql, made from a results folder or from a committed
+-- per-run table:
+--   cat experiments/runs.sql experiments/deni-study.sql | deni sql --results results/deni-study-confirm -
+--   (echo "CREATE VIEW study_runs AS FROM 'docs/results/deni-study-confirm-runs.csv';"
+--    cat experiments/deni-study.sql) | deni sql -
 --
 -- Cells are the strategies run, plus readouts of the same runs (every run
 -- records them; no extra CPU):
@@ -20,25 +23,24 @@
 -- Brown-Forsythe and Welch p against default (two-sided, SQL functions
 -- bf_p and welch_p: scipy's levene(center='median') and ttest_ind(equal_var=False)).
 CREATE OR REPLACE TEMP VIEW deni_study AS
-WITH final AS (
-    SELECT run_id, min(step) AS final_step
-    FROM events WHERE kind = 'final_ensemble_created' GROUP BY run_id
-), r AS (
-    SELECT runs.*, final.final_step,
-           coalesce(json_extract_string(config, '$.strategy.vote'), 'majority') AS vote
-    FROM runs LEFT JOIN final USING (run_id)
-    WHERE status = 'done'
+WITH r AS (
+    -- Typed here: a per-run CSV whose readouts are all empty reads as text.
+    SELECT dataset, strategy, method, coalesce(vote, 'majority') AS vote, run_index::INTEGER AS run_index,
+           macro_f1::DOUBLE AS macro_f1, main_macro_f1::DOUBLE AS main_macro_f1,
+           majority_macro_f1::DOUBLE AS majority_macro_f1, mean_probs_macro_f1::DOUBLE AS mean_probs_macro_f1,
+           classes::INTEGER AS classes, members::INTEGER AS members, steps::BIGINT AS steps,
+           optimizer_steps::BIGINT AS optimizer_steps, main_optimizer_steps::BIGINT AS main_optimizer_steps
+    FROM study_runs
 ), cells AS (
     SELECT dataset, strategy AS cell, run_index, macro_f1 AS f1, classes,
            optimizer_steps AS cost, steps
     FROM r
     UNION ALL
     SELECT dataset, CASE WHEN strategy = 'deni' THEN 'noisy_interpolation' ELSE strategy || '[main]' END,
-           run_index, main_macro_f1, classes,
-           optimizer_steps - (members - 1) * (steps - final_step + 1), steps
+           run_index, main_macro_f1, classes, main_optimizer_steps, steps
     FROM r
-    WHERE members > 1 AND final_step IS NOT NULL AND main_macro_f1 IS NOT NULL
-      AND json_extract_string(config, '$.strategy.name') = 'deni'
+    WHERE members > 1 AND main_optimizer_steps IS NOT NULL AND main_macro_f1 IS NOT NULL
+      AND method = 'deni'
     UNION ALL
     SELECT dataset, strategy || CASE WHEN vote = 'mean_probs' THEN '[majority]' ELSE '[mean_probs]' END,
            run_index, CASE WHEN vote = 'mean_probs' THEN majority_macro_f1 ELSE mean_probs_macro_f1 END,

@@ -1,8 +1,10 @@
 -- The literature table in one row per strategy (docs/results/literature.md):
 -- each strategy over the datasets, against default of each dataset, ranked by
 -- its typical spread. Reads the view of experiments/literature.sql:
---   cat experiments/literature.sql experiments/literature-overall.sql |
+--   cat experiments/runs.sql experiments/literature.sql experiments/literature-overall.sql |
 --     deni sql --results results/literature -
+-- (or, from the committed runs, the prefix of experiments/runs.sql's header
+-- instead of experiments/runs.sql).
 --
 -- Columns: datasets and the fewest runs of a cell; the geometric mean of the
 -- std ratios to default (below 1: narrower) and the mean std rank within

@@ -1,6 +1,10 @@
 -- The literature table (docs/results/literature.md): one row per dataset ×
 -- strategy, ranked by spread, with the cost beside it.
---   deni sql --results results/literature - < experiments/literature.sql
+-- It reads the view study_runs of experiments/runs.sql, made from a results
+-- folder or from the committed per-run table:
+--   cat experiments/runs.sql experiments/literature.sql | deni sql --results results/literature -
+--   (echo "CREATE VIEW study_runs AS FROM 'docs/results/literature-runs.csv';"
+--    cat experiments/literature.sql) | deni sql -
 --
 -- Cells are the strategies run, plus `X[vote]` for an ensemble that shows
 -- its soup (combine: soup): the same runs' majority vote (no extra CPU).
@@ -13,14 +17,18 @@
 -- unrounded for experiments/literature-overall.sql (one row per strategy).
 CREATE OR REPLACE TEMP VIEW literature AS
 WITH r AS (
-    SELECT * FROM runs WHERE status = 'done'
+    -- Typed here: a per-run CSV whose readouts are all empty reads as text.
+    SELECT dataset, strategy, combine, run_index::INTEGER AS run_index, macro_f1::DOUBLE AS macro_f1,
+           majority_macro_f1::DOUBLE AS majority_macro_f1, classes::INTEGER AS classes,
+           optimizer_steps::BIGINT AS optimizer_steps, train_flops::DOUBLE AS train_flops
+    FROM study_runs
 ), cells AS (
     SELECT dataset, strategy AS cell, run_index, macro_f1 AS f1, classes, optimizer_steps, train_flops
     FROM r
     UNION ALL
     SELECT dataset, strategy || '[vote]', run_index, majority_macro_f1, classes, optimizer_steps, train_flops
     FROM r
-    WHERE json_extract_string(config, '$.strategy.combine') = 'soup' AND majority_macro_f1 IS NOT NULL
+    WHERE combine = 'soup' AND majority_macro_f1 IS NOT NULL
 ), stats AS (
     SELECT dataset, cell, count(*) AS n,
            avg(f1) AS mean, stddev_pop(f1) AS std, min(f1) AS worst,

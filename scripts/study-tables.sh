@@ -1,59 +1,61 @@
 #!/bin/bash
-# Writes the committed summaries of the DENI study and the literature
-# experiment (docs/results/*.csv) from whichever of their results folders
-# exist, so that partial progress can be committed between sittings:
+# Writes the committed tables of the DENI study and the literature experiment
+# (docs/results/*.csv), so that progress can be committed between sittings:
 #   scripts/study-tables.sh            # then git add docs/results/*.csv
-# Every CSV is one `deni sql` over results/<experiment>; the queries are the
-# files the docs name. DENI=path/to/deni overrides the binary.
+#
+# An experiment's per-run table, docs/results/EXP-runs.csv (experiments/runs.sql),
+# holds every run the experiment plans (deni plan) that was made anywhere: in
+# results/EXP, or in any committed per-run table (a run ID fixes the run's
+# bits, so another stage's run with the same ID is this run). Results folders
+# do not survive a move to another machine; the committed tables do, so the
+# runs of several machines add up. Every table is computed from the per-run
+# table, with the command its doc names. DENI=path/to/deni overrides the binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 deni=${DENI:-bin/deni}
 out=docs/results
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# lacking EXP prints, as a SQL list, the datasets of whose runs in the committed
-# out/EXP-runs.csv results/EXP lacks some (a folder made again on a new machine), or nothing.
-lacking() {
-  local csv=$out/$1-runs.csv
-  [ -f "$csv" ] || return 0
-  "$deni" sql --results "results/$1" --format csv "SELECT string_agg(DISTINCT chr(39) || c.dataset || chr(39), ', ')
-    FROM read_csv('$csv', all_varchar = true) c
-    WHERE c.run_id NOT IN (SELECT run_id FROM runs WHERE status = 'done')" | tail -1 | tr -d '"'
-}
-# merge EXP NAME KEPT: out/NAME.csv is the fresh table's rows of the datasets the folder has whole,
-# and the committed rows of the datasets in KEPT, each dataset's rows in their order.
-merge() {
-  local exp=$1 name=$2 kept=$3
-  "$deni" sql --results "results/$exp" --format csv "SELECT * EXCLUDE (src, i) FROM (
-      SELECT *, 0 AS src, row_number() OVER () AS i FROM read_csv('$tmp/$name.csv', all_varchar = true) WHERE dataset NOT IN ($kept)
-      UNION ALL
-      SELECT *, 1, row_number() OVER () FROM read_csv('$out/$name.csv', all_varchar = true) WHERE dataset IN ($kept))
-    ORDER BY dataset, src, i" > "$tmp/$name.merged.csv"
-  mv "$tmp/$name.merged.csv" "$tmp/$name.csv"
+sql() { "$deni" sql --format csv "$@"; }
+# from CSV FILE...: the SQL files over the per-run table CSV.
+from() {
+  local csv=$1
+  shift
+  (echo "CREATE VIEW study_runs AS FROM read_csv('$csv');"; cat "$@") | sql -
 }
 for exp in deni-study-default-screen deni-study-screen deni-study-confirm deni-study-branch literature; do
-  [ -d "results/$exp/runs" ] || continue
-  kept=$(lacking "$exp")
-  names=("$exp" "$exp-runs")
-  [ "$exp" = literature ] && names=(literature literature-overall literature-runs)
-  if [ -n "$kept" ]; then
-    [ "$exp" = literature ] && { echo "kept $out/literature*.csv: results/literature lacks committed runs of $kept"; continue; }
-    echo "$exp: the committed rows of $kept kept (results/$exp lacks some of their runs)"
+  csv=$out/$exp-runs.csv
+  "$deni" plan -c "experiments/$exp.yaml" --json > "$tmp/plan.json"
+  made="SELECT *, 1 AS src FROM read_csv('$out/*-runs.csv', all_varchar = true, union_by_name = true)"
+  if [ -d "results/$exp/runs" ]; then
+    sql --results "results/$exp" - < experiments/runs.sql > "$tmp/folder.csv"
+    changed=$(sql "SELECT count(*) FROM read_csv('$tmp/folder.csv', all_varchar = true) f
+      JOIN ($made) c USING (run_id) WHERE f.macro_f1 <> c.macro_f1" | tail -1)
+    [ "$changed" = 0 ] || echo "warning: $changed runs of results/$exp differ from their committed rows (kept the folder's)"
+    made="SELECT *, 0 AS src FROM read_csv('$tmp/folder.csv', all_varchar = true) UNION ALL BY NAME $made"
   fi
-  for name in "${names[@]}"; do
-    case $name in
-      *-runs) sql=(experiments/deni-study-runs.sql) ;;
-      literature) sql=(experiments/literature.sql) ;;
-      literature-overall) sql=(experiments/literature.sql experiments/literature-overall.sql) ;;
-      *) sql=(experiments/deni-study.sql) ;;
-    esac
-    cat "${sql[@]}" | "$deni" sql --results "results/$exp" --format csv - > "$tmp/$name.csv"
-    [ -n "$kept" ] && merge "$exp" "$name" "$kept"
-    mv "$tmp/$name.csv" "$out/$name.csv"
-    echo "wrote $out/$name.csv ($(($(wc -l < "$out/$name.csv") - 1)) rows)"
-  done
+  sql "SELECT r.* EXCLUDE (src) REPLACE (p.strategy AS strategy)
+    FROM read_json('$tmp/plan.json', columns = {id: 'VARCHAR', strategy: 'VARCHAR'}) p
+    JOIN ($made) r ON r.run_id = p.id
+    QUALIFY row_number() OVER (PARTITION BY r.run_id ORDER BY r.src) = 1
+    ORDER BY r.dataset, p.strategy, r.run_index::INTEGER" > "$tmp/runs.csv"
+  n=$(($(wc -l < "$tmp/runs.csv") - 1))
+  planned=$(sql "SELECT count(*) FROM read_json('$tmp/plan.json', columns = {id: 'VARCHAR'})" | tail -1)
+  [ "$n" -gt 0 ] || { echo "$exp: none of its $planned runs made yet"; continue; }
+  mv "$tmp/runs.csv" "$csv"
+  echo "wrote $csv ($n of $planned runs)"
+  if [ "$exp" = literature ]; then
+    from "$csv" experiments/literature.sql > "$tmp/t.csv" && mv "$tmp/t.csv" "$out/literature.csv"
+    from "$csv" experiments/literature.sql experiments/literature-overall.sql > "$tmp/t.csv" && mv "$tmp/t.csv" "$out/literature-overall.csv"
+    echo "wrote $out/literature.csv, $out/literature-overall.csv"
+  else
+    from "$csv" experiments/deni-study.sql > "$tmp/t.csv" && mv "$tmp/t.csv" "$out/$exp.csv"
+    echo "wrote $out/$exp.csv ($(($(wc -l < "$out/$exp.csv") - 1)) rows)"
+  fi
 done
-if [ -d results/deni-study-confirm/runs ]; then
-  echo "the decision (experiments/deni-study-decision.sql):"
-  cat experiments/deni-study.sql experiments/deni-study-decision.sql | "$deni" sql --results results/deni-study-confirm -
-fi
+for exp in deni-study-confirm deni-study-branch; do
+  [ -f "$out/$exp-runs.csv" ] || continue
+  echo "the decision over $exp (experiments/deni-study-decision.sql):"
+  (echo "CREATE VIEW study_runs AS FROM read_csv('$out/$exp-runs.csv');"
+   cat experiments/deni-study.sql experiments/deni-study-decision.sql) | "$deni" sql -
+done

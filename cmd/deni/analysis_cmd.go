@@ -41,17 +41,21 @@ paper-style table (strategies x datasets, "mean ± std" x100).`,
 func newSQLCmd() *cobra.Command {
 	var results, format string
 	cmd := &cobra.Command{
-		Use:   `sql --results results/<experiment> "QUERY"`,
+		Use:   `sql [--results results/<experiment>] "QUERY"`,
 		Short: "Run SQL over an experiment's results (views runs, predictions, steps, events, summary)",
 		Long: `sql runs a DuckDB query over the results of one experiment. The views are
 runs, predictions, steps and events (one row per run, test sample, optimizer step
 and strategy event; columns as in internal/results/results.go) and summary (the table of
 deni aggregate, computed when the query mentions it). Metrics are fractions
 (macro_f1 0.87 = 87 in the paper's tables). QUERY "-" reads the query from stdin.
+Without --results there are no views, only DuckDB and deni's SQL functions
+(bf_p, welch_p, ...), for queries over files such as the committed per-run
+tables of docs/results/.
 
 Examples:
   deni sql --results results/quickstart "SELECT strategy, avg(macro_f1)*100 AS f1 FROM runs GROUP BY ALL"
-  deni sql --results results/quickstart --format csv "SELECT * FROM summary"`,
+  deni sql --results results/quickstart --format csv "SELECT * FROM summary"
+  deni sql "SELECT strategy, avg(macro_f1) FROM 'docs/results/deni-study-confirm-runs.csv' GROUP BY ALL"`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			q := args[0]
@@ -65,7 +69,7 @@ Examples:
 			return analysis.QueryDir(cmd.Context(), results, q, cmd.OutOrStdout(), cmd.ErrOrStderr(), format)
 		},
 	}
-	resultsFlag(cmd, &results)
+	cmd.Flags().StringVar(&results, "results", "", "the experiment's results folder (results/<experiment>); without it, no views")
 	cmd.Flags().StringVar(&format, "format", "table", "output: table, csv or json")
 	return cmd
 }
