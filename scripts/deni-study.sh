@@ -10,7 +10,13 @@ cd "$(dirname "$0")/.."
 deni=${DENI:-bin/deni}
 workers=${WORKERS:-2}
 mkdir -p logs
-run() { "$deni" run --workers "$workers" "$@"; }
+# The runs the committed per-run tables hold were made on another machine (results
+# folders do not survive a move; scripts/study-tables.sh commits their rows): not again.
+run() {
+  local made
+  made=$(ls docs/results/*-runs.csv 2>/dev/null | paste -sd, -)
+  "$deni" run --workers "$workers" ${made:+--skip-runs-in "$made"} "$@"
+}
 # reuse DIR... is --reuse with those of the results folders that exist (--reuse refuses a missing one).
 reuse() {
   local have=()
@@ -22,7 +28,8 @@ run -c experiments/deni-study-default-screen.yaml
 # The confirmation's variants are fixed in its file (chosen by the screen's TREC cells), so it can run
 # before the rest of the screen; each stage copies the runs another already made (same ID, same bits).
 run -c experiments/deni-study-confirm.yaml $(reuse deni-study-screen deni-study-default-screen)
-# Stage 3 (post hoc): members that branch at half of training; default's runs are the confirmation's.
+# Stage 3 (post hoc): members that branch at half of training; default's runs are the confirmation's
+# (the same IDs: committed, or copied from its folder).
 run -c experiments/deni-study-branch.yaml $(reuse deni-study-confirm)
 # The rest of the screen completes the study before the literature experiment takes the machine.
 run -c experiments/deni-study-screen.yaml $(reuse deni-study-confirm deni-study-default-screen literature)

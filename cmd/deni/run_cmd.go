@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -41,6 +43,7 @@ type execFlags struct {
 	dataDir string
 	every   time.Duration // --progress-interval
 	reuse   []string      // --reuse: other experiments' results folders
+	skipIn  []string      // --skip-runs-in: per-run tables of runs made elsewhere
 }
 
 func (f *execFlags) register(cmd *cobra.Command) {
@@ -53,6 +56,8 @@ func (f *execFlags) register(cmd *cobra.Command) {
 		"when stderr is not a terminal (logs, Slurm): a progress line per running run this often (0: none)")
 	cmd.Flags().StringSliceVar(&f.reuse, "reuse", nil,
 		"results folders of other experiments (results/<experiment>, repeatable): a pending run whose ID is done there is copied, not trained")
+	cmd.Flags().StringSliceVar(&f.skipIn, "skip-runs-in", nil,
+		"CSV files with a run_id column (e.g. the committed per-run tables docs/results/*-runs.csv, repeatable): the runs they list were made elsewhere and are not trained")
 	_ = cmd.MarkFlagRequired("config")
 }
 
@@ -225,6 +230,20 @@ func execute(cmd *cobra.Command, f execFlags, shard *pipeline.ShardSpec, aggrega
 			"results", store.Dir())
 	}
 
+	if len(f.skipIn) > 0 {
+		made, err := runIDsIn(f.skipIn)
+		if err != nil {
+			return err
+		}
+		kept := make([]pipeline.Run, 0, len(runs))
+		for _, r := range runs {
+			if !made[r.ID] {
+				kept = append(kept, r)
+			}
+		}
+		log.Info("skipped the runs made elsewhere", "runs", len(runs)-len(kept), "listed_in", strings.Join(f.skipIn, ","))
+		runs = kept
+	}
 	if len(f.reuse) > 0 && !f.force {
 		n, err := reuseRuns(store, f.reuse, runs, e.Name)
 		if err != nil {
@@ -252,7 +271,11 @@ func execute(cmd *cobra.Command, f execFlags, shard *pipeline.ShardSpec, aggrega
 	}
 	// `deni run` ends by aggregating its results; `deni work` (one shard of
 	// many) leaves that to `deni aggregate` after the last shard.
-	if aggregate {
+	// A folder with no run (every run made elsewhere, --skip-runs-in) has nothing to aggregate.
+	held, _ := filepath.Glob(filepath.Join(store.Dir(), results.TableRuns, "*.parquet"))
+	if aggregate && len(held) == 0 {
+		log.Info("nothing to aggregate: the folder holds no run", "results", store.Dir())
+	} else if aggregate {
 		if err := analysis.Aggregate(cmd.Context(), store.Dir(), cmd.OutOrStdout()); err != nil {
 			return fmt.Errorf("aggregating %s: %w", store.Dir(), err)
 		}
@@ -265,6 +288,33 @@ func execute(cmd *cobra.Command, f execFlags, shard *pipeline.ShardSpec, aggrega
 		log.Info("some runs were running in another process; they are committed by it", "runs", sum.Locked)
 	}
 	return nil
+}
+
+// runIDsIn reads the run_id column of the CSV files.
+func runIDsIn(files []string) (map[string]bool, error) {
+	ids := map[string]bool{}
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, fmt.Errorf("--skip-runs-in: %w", err)
+		}
+		recs, err := csv.NewReader(f).ReadAll()
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("--skip-runs-in %s: %w", name, err)
+		}
+		col := -1
+		if len(recs) > 0 {
+			col = slices.Index(recs[0], "run_id")
+		}
+		if col < 0 {
+			return nil, fmt.Errorf("--skip-runs-in %s: no run_id column in its header", name)
+		}
+		for _, r := range recs[1:] {
+			ids[r[col]] = true
+		}
+	}
+	return ids, nil
 }
 
 // reuseRuns copies into store the runs done under the same IDs in the

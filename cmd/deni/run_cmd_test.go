@@ -139,3 +139,44 @@ func TestSlurmWritesScripts(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// --skip-runs-in leaves out the runs a per-run table lists (made on another
+// machine) and trains the rest.
+func TestRunSkipsRunsMadeElsewhere(t *testing.T) {
+	dir, spec := writeSpec(t, tinySpec)
+	e, err := stages.Load(spec, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := stages.Plan(e)
+	table := filepath.Join(dir, "made-runs.csv")
+	text := "dataset,run_id\n"
+	for _, r := range runs[1:] {
+		text += "trec," + r.ID + "\n"
+	}
+	if err := os.WriteFile(table, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "res")
+	// Every run made elsewhere: nothing to train, and that is no error.
+	every := filepath.Join(dir, "every-runs.csv")
+	if err := os.WriteFile(every, []byte(text+"trec,"+runs[0].ID+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runDeni(t, "run", "-c", spec, "--out", out, "--skip-runs-in", every); err != nil {
+		t.Fatalf("every run listed: %v", err)
+	}
+	if _, err := runDeni(t, "run", "-c", spec, "--out", out, "--workers", "1", "--skip-runs-in", table); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(out, "tiny", results.TableRuns, "*.parquet"))
+	if len(files) != 1 || filepath.Base(files[0]) != runs[0].ID+".parquet" {
+		t.Errorf("trained %v, want only %s", files, runs[0].ID)
+	}
+	if err := os.WriteFile(table, []byte("id\nx\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runDeni(t, "run", "-c", spec, "--out", out, "--skip-runs-in", table); err == nil || !strings.Contains(err.Error(), "no run_id column") {
+		t.Errorf("a table without run_id: %v", err)
+	}
+}
