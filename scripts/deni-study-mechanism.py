@@ -2,6 +2,10 @@
 # committed per-run CSV, so a reader can check them without rerunning anything:
 #
 #   /usr/bin/python3 scripts/deni-study-mechanism.py docs/results/deni-study-confirm-runs.csv
+#   /usr/bin/python3 scripts/deni-study-mechanism.py docs/results/deni-study-confirm-runs.csv docs/results/deni-study-branch-runs.csv
+#
+# Several per-run tables are read as one (a run ID in two of them is one run: stage 3's default runs
+# are the confirmation's).
 #
 # Per dataset and cell against default's 20 runs: the std ratio with a bootstrap 95% interval
 # (20,000 resamples of each side, seeded), Brown-Forsythe p (scipy's levene(center='median')),
@@ -12,14 +16,16 @@
 # over the datasets (not the decision rule): each run's absolute deviation from its cell's median,
 # scaled by the dataset's mean deviation, cell against default by Student's t-test, and the
 # geometric mean of the per-dataset std ratios, and the Pearson r of final and main macro-F1 over
-# all datasets' runs, each standardised within its dataset. Needs numpy and scipy (Debian: python3-scipy).
+# all datasets' runs, each standardised within its dataset. Last, every pair of cells run on a
+# dataset (not readouts): Brown-Forsythe p, Welch p, std ratio and mean shift of the second against
+# the first. Needs numpy and scipy (Debian: python3-scipy).
 import csv
 import sys
 
 import numpy as np
 from scipy import stats
 
-rows = list(csv.DictReader(open(sys.argv[1])))
+rows = list({r["run_id"]: r for f in sys.argv[1:] for r in csv.DictReader(open(f))}.values())
 
 
 def values(dataset, strategy, col="macro_f1"):
@@ -28,7 +34,11 @@ def values(dataset, strategy, col="macro_f1"):
 
 datasets = sorted({r["dataset"] for r in rows})
 cells = sorted({r["strategy"] for r in rows} - {"default"})
-cells = [(c, "macro_f1") for c in cells] + [(c + "[main]", "main_macro_f1") for c in cells if c.startswith("deni")]
+# Cells whose members branch from a main model (DENI, its variants, delayed_ensemble): their main
+# model alone is a readout of the same runs.
+branching = {r["strategy"] for r in rows if r.get("method", "deni" if r["strategy"].startswith("deni") else "")
+             in ("deni", "delayed_ensemble") and int(r["members"]) > 1}
+cells = [(c, "macro_f1") for c in cells] + [(c + "[main]", "main_macro_f1") for c in cells if c in branching]
 pooled = {}
 print("dataset  cell                 n  std_ratio  boot95      bf_p   d_mean  d_worst  r_final_main  r_p     gain_std  main_std")
 for d in datasets:
@@ -44,7 +54,7 @@ for d in datasets:
             d, cell, len(b), np.std(b) / np.std(a), lo, hi, stats.levene(a, b, center="median").pvalue,
             100 * (b.mean() - a.mean()), 100 * (b.min() - a.min()))
         # A DENI cell's own runs: its final result beside its main model's.
-        main = values(d, cell, "main_macro_f1") if cell.startswith("deni") and col == "macro_f1" else []
+        main = values(d, cell, "main_macro_f1") if cell in branching and col == "macro_f1" else []
         voting = len(main) == len(b)
         if voting:
             r, p = stats.pearsonr(b, main)
@@ -69,3 +79,14 @@ for cell, (za, zb, logs, fs, ms) in pooled.items():
         r, p = stats.pearsonr(fs, ms)
         line += "  r %.2f  p %.1g (%d runs)" % (r, p, len(fs))
     print(line)
+
+print()
+print("pairs of cells (second against first): dataset, cells, runs, std ratio, Brown-Forsythe p, mean shift, Welch p")
+for d in datasets:
+    run = [c for c, col in cells if col == "macro_f1" and len(values(d, c)) >= 5]
+    for i, c1 in enumerate(run):
+        for c2 in run[i + 1:]:
+            a, b = values(d, c1), values(d, c2)
+            print("%-8s %-14s %-14s %2d/%2d  %5.2f  %5.3f  %+6.2f  %.3g" % (
+                d, c1, c2, len(a), len(b), np.std(b) / np.std(a), stats.levene(a, b, center="median").pvalue,
+                100 * (b.mean() - a.mean()), stats.ttest_ind(b, a, equal_var=False).pvalue))
