@@ -66,13 +66,15 @@ func newPlanCmd() *cobra.Command {
 		config, out, shard string
 		shards             int
 		asJSON             bool
+		skipIn             []string
 	)
 	cmd := &cobra.Command{
 		Use:   "plan -c FILE",
 		Short: "List the runs of an experiment and whether each is done, failed or pending",
 		Long: `plan expands the experiment into its runs (datasets × tuning × strategies ×
 augmentation × run index), each with a stable ID, and shows the status of each
-in OUT/<experiment>/: done, failed or pending.`,
+in OUT/<experiment>/: done, failed or pending, or elsewhere when a table of
+--skip-runs-in lists a run not done here (deni run does not train those).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			e, err := stages.Load(config, "")
@@ -87,7 +89,13 @@ in OUT/<experiment>/: done, failed or pending.`,
 				}
 				runs = pipeline.Shard(runs, s.I, s.N)
 			}
-			return printPlan(cmd, pipeline.NewStore(out, e.Name), runs, asJSON)
+			var made map[string]bool
+			if len(skipIn) > 0 {
+				if made, err = runIDsIn(skipIn); err != nil {
+					return err
+				}
+			}
+			return printPlan(cmd, pipeline.NewStore(out, e.Name), runs, made, asJSON)
 		},
 	}
 	cmd.Flags().StringVarP(&config, "config", "c", "", "experiment file (YAML)")
@@ -95,9 +103,14 @@ in OUT/<experiment>/: done, failed or pending.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON array instead of a table")
 	cmd.Flags().StringVar(&shard, "shard", "", "show only shard i/n (0-based), or auto")
 	cmd.Flags().IntVar(&shards, "shards", 0, "shard count for --shard auto on Kubernetes")
+	cmd.Flags().StringSliceVar(&skipIn, "skip-runs-in", nil, "CSV files with a run_id column: the runs made elsewhere (status elsewhere)")
 	_ = cmd.MarkFlagRequired("config")
 	return cmd
 }
+
+// statusElsewhere is plan's status of a pending run that a --skip-runs-in
+// table lists.
+const statusElsewhere pipeline.Status = "elsewhere"
 
 // planEntry is one run in `deni plan --json`.
 type planEntry struct {
@@ -112,11 +125,14 @@ type planEntry struct {
 	Seeds    pipeline.RunSeeds `json:"seeds"`
 }
 
-func printPlan(cmd *cobra.Command, store *pipeline.Store, runs []pipeline.Run, asJSON bool) error {
+func printPlan(cmd *cobra.Command, store *pipeline.Store, runs []pipeline.Run, made map[string]bool, asJSON bool) error {
 	entries := make([]planEntry, len(runs))
 	count := map[pipeline.Status]int{}
 	for i, r := range runs {
 		st, _ := store.RunStatus(r) // unreadable results count as pending
+		if st == pipeline.StatusPending && made[r.ID] {
+			st = statusElsewhere
+		}
 		count[st]++
 		entries[i] = planEntry{ID: r.ID, Dataset: r.Dataset.Name, Model: r.Model, Tuning: r.Tuning,
 			Strategy: r.Strategy.Label, Augment: r.Augment.Label(), RunIndex: r.Index, Status: st, Seeds: r.Seeds}
@@ -135,8 +151,12 @@ func printPlan(cmd *cobra.Command, store *pipeline.Store, runs []pipeline.Run, a
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "%d runs: %d done, %d failed, %d pending (%s)\n", len(runs),
-		count[pipeline.StatusDone], count[pipeline.StatusFailed], count[pipeline.StatusPending], store.Dir())
+	elsewhere := ""
+	if n := count[statusElsewhere]; n > 0 {
+		elsewhere = fmt.Sprintf(", %d elsewhere", n)
+	}
+	_, err := fmt.Fprintf(w, "%d runs: %d done, %d failed, %d pending%s (%s)\n", len(runs),
+		count[pipeline.StatusDone], count[pipeline.StatusFailed], count[pipeline.StatusPending], elsewhere, store.Dir())
 	return err
 }
 

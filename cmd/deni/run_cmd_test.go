@@ -158,6 +158,10 @@ func TestRunSkipsRunsMadeElsewhere(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "res")
+	text2, err := runDeni(t, "plan", "-c", spec, "--out", out, "--skip-runs-in", table)
+	if err != nil || !strings.HasSuffix(strings.TrimSpace(text2), "4 runs: 0 done, 0 failed, 1 pending, 3 elsewhere ("+filepath.Join(out, "tiny")+")") {
+		t.Errorf("plan --skip-runs-in: %v\n%s", err, text2)
+	}
 	// Every run made elsewhere: nothing to train, and that is no error.
 	every := filepath.Join(dir, "every-runs.csv")
 	if err := os.WriteFile(every, []byte(text+"trec,"+runs[0].ID+"\n"), 0o644); err != nil {
