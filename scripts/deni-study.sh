@@ -25,12 +25,12 @@ reuse() {
   return 0
 }
 run -c experiments/deni-study-default-screen.yaml
+# Stage 3 (post hoc) first: members that branch at half of training, the question in flight; default's
+# runs are the confirmation's (the same IDs: committed, or copied from its folder).
+run -c experiments/deni-study-branch.yaml $(reuse deni-study-confirm)
 # The confirmation's variants are fixed in its file (chosen by the screen's TREC cells), so it can run
 # before the rest of the screen; each stage copies the runs another already made (same ID, same bits).
-run -c experiments/deni-study-confirm.yaml $(reuse deni-study-screen deni-study-default-screen)
-# Stage 3 (post hoc): members that branch at half of training; default's runs are the confirmation's
-# (the same IDs: committed, or copied from its folder).
-run -c experiments/deni-study-branch.yaml $(reuse deni-study-confirm)
+run -c experiments/deni-study-confirm.yaml $(reuse deni-study-screen deni-study-default-screen deni-study-branch)
 # The rest of the screen completes the study before the literature experiment takes the machine.
 run -c experiments/deni-study-screen.yaml $(reuse deni-study-confirm deni-study-default-screen literature)
 run -c experiments/literature.yaml $(reuse deni-study-confirm deni-study-screen)
