@@ -772,6 +772,12 @@ func TestSQLFormats(t *testing.T) {
 	if got := run("table"); got != want {
 		t.Errorf("table:\n%s\nwant\n%s", got, want)
 	}
+	// markdown: numbers right-aligned, NULL an empty cell, a | escaped.
+	q = "SELECT strategy || '|x' AS s, count(*) AS n, NULL AS none FROM runs WHERE dataset = 'trec' GROUP BY strategy ORDER BY strategy LIMIT 2"
+	want = "| s          |   n | none |\n| ---------- | --: | ---- |\n| default\\|x |   8 |      |\n| deni\\|x    |   8 |      |\n"
+	if got := run("markdown"); got != want {
+		t.Errorf("markdown:\n%s\nwant\n%s", got, want)
+	}
 	// summary is defined on demand; the other views are joinable.
 	var out bytes.Buffer
 	err := QueryDir(context.Background(), dir, `SELECT s.strategy, s.n, count(e.kind) AS events

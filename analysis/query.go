@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"math/big"
 	"regexp"
@@ -19,16 +20,29 @@ import (
 
 var mentionsSummary = regexp.MustCompile(`(?i)\bsummary`)
 
+// QueryFormats are Query's output formats, by name (deni sql --format).
+var QueryFormats = map[string]func(w io.Writer, cols []string, records [][]any) error{
+	"table":    writeAligned,
+	"csv":      writeCSV,
+	"json":     writeJSON,
+	"markdown": writeMarkdown,
+}
+
+// QueryFormatNames lists QueryFormats' names, sorted, for help and errors.
+func QueryFormatNames() []string { return slices.Sorted(maps.Keys(QueryFormats)) }
+
 // Query runs an ad-hoc SQL query over the results folder's views (runs,
 // predictions, steps, events, and summary, computed when the query mentions
-// it) and writes the result to w as "table" (aligned text, the default),
-// "csv" or "json" (an array of objects). Several statements separated by
-// semicolons run in order; the last one's result is printed.
+// it) and writes the result to w in one of QueryFormats ("" is "table").
+// Several statements separated by semicolons run in order; the last one's
+// result is printed.
 func (d *DB) Query(ctx context.Context, query string, w io.Writer, format string) error {
-	switch format {
-	case "", "table", "csv", "json":
-	default:
-		return fmt.Errorf("unknown output format %q (want table, csv or json)", format)
+	if format == "" {
+		format = "table"
+	}
+	write, ok := QueryFormats[format]
+	if !ok {
+		return fmt.Errorf("unknown output format %q (want one of %s)", format, strings.Join(QueryFormatNames(), ", "))
 	}
 	if mentionsSummary.MatchString(query) {
 		if _, err := d.Summary(ctx); err != nil {
@@ -52,47 +66,84 @@ func (d *DB) Query(ctx context.Context, query string, w io.Writer, format string
 	if err != nil {
 		return d.mapError(fmt.Errorf("query: %w", err), results.Tables...)
 	}
-	switch format {
-	case "csv":
-		cw := csv.NewWriter(w)
-		cw.Write(cols)
-		for _, rec := range records {
-			line := make([]string, len(rec))
-			for i, v := range rec {
-				line[i] = formatValue(v, false)
-			}
-			cw.Write(line)
+	return write(w, cols, records)
+}
+
+// writeCSV keeps every float's full precision and prints NULL as empty.
+func writeCSV(w io.Writer, cols []string, records [][]any) error {
+	cw := csv.NewWriter(w)
+	cw.Write(cols)
+	for _, rec := range records {
+		line := make([]string, len(rec))
+		for i, v := range rec {
+			line[i] = formatValue(v, false)
 		}
-		cw.Flush()
-		return cw.Error()
-	case "json":
-		out := make([]map[string]any, len(records))
-		for r, rec := range records {
-			m := make(map[string]any, len(cols))
-			for i, v := range rec {
-				m[cols[i]] = jsonValue(v)
-			}
-			out[r] = m
-		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(orderedRows{cols: cols, rows: out})
+		cw.Write(line)
 	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// writeJSON writes an array of objects, keys in column order.
+func writeJSON(w io.Writer, cols []string, records [][]any) error {
+	out := make([]map[string]any, len(records))
+	for r, rec := range records {
+		m := make(map[string]any, len(cols))
+		for i, v := range rec {
+			m[cols[i]] = jsonValue(v)
+		}
+		out[r] = m
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(orderedRows{cols: cols, rows: out})
+}
+
+// writeAligned is the aligned text table with a row count.
+func writeAligned(w io.Writer, cols []string, records [][]any) error {
+	body, right := shortCells(records, len(cols), "NULL")
+	renderTable(w, cols, body, right, false)
+	fmt.Fprintf(w, "(%d row%s)\n", len(records), plural(len(records)))
+	return nil
+}
+
+// writeMarkdown is a GitHub table, ready to paste into docs/results/: NULL
+// is an empty cell and a | inside a cell is escaped.
+func writeMarkdown(w io.Writer, cols []string, records [][]any) error {
+	body, right := shortCells(records, len(cols), "")
+	escape := strings.NewReplacer("|", `\|`, "\n", " ")
+	for _, line := range body {
+		for i, c := range line {
+			line[i] = escape.Replace(c)
+		}
+	}
+	header := make([]string, len(cols))
+	for i, c := range cols {
+		header[i] = escape.Replace(c)
+	}
+	renderTable(w, header, body, right, true)
+	return nil
+}
+
+// shortCells formats records for reading (6 significant digits, NULL as
+// null) and says which columns hold numbers (right-aligned).
+func shortCells(records [][]any, ncols int, null string) ([][]string, []bool) {
 	body := make([][]string, len(records))
-	right := make([]bool, len(cols))
+	right := make([]bool, ncols)
 	for r, rec := range records {
 		line := make([]string, len(rec))
 		for i, v := range rec {
 			line[i] = formatValue(v, true)
+			if v == nil {
+				line[i] = null
+			}
 			if isNumber(v) {
 				right[i] = true
 			}
 		}
 		body[r] = line
 	}
-	renderTable(w, cols, body, right, false)
-	fmt.Fprintf(w, "(%d row%s)\n", len(records), plural(len(records)))
-	return nil
+	return body, right
 }
 
 // QueryDir opens resultsDir, runs Query and closes it. It notes on stderr

@@ -308,6 +308,11 @@ func renderTable(w io.Writer, header []string, body [][]string, right []bool, md
 			}
 		}
 	}
+	if md { // a separator cell is at least "--:"
+		for i := range width {
+			width[i] = max(width[i], 3)
+		}
+	}
 	pad := func(s string, i int) string {
 		gap := strings.Repeat(" ", width[i]-utf8.RuneCountInString(s))
 		if right[i] {
@@ -330,7 +335,7 @@ func renderTable(w io.Writer, header []string, body [][]string, right []bool, md
 	sep := make([]string, len(header))
 	for i := range sep {
 		if md {
-			d := strings.Repeat("-", max(width[i]-1, 2))
+			d := strings.Repeat("-", width[i]-1)
 			if right[i] {
 				sep[i] = d + ":"
 			} else {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -70,7 +71,7 @@ Examples:
 		},
 	}
 	cmd.Flags().StringVar(&results, "results", "", "the experiment's results folder (results/<experiment>); without it, no views")
-	cmd.Flags().StringVar(&format, "format", "table", "output: table, csv or json")
+	cmd.Flags().StringVar(&format, "format", "table", "output: "+strings.Join(analysis.QueryFormatNames(), ", "))
 	return cmd
 }
 
