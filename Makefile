@@ -80,10 +80,14 @@ bench: build
 	./$(BIN) bench
 	$(GO) test -tags '$(TAGS)' -run '^$$' -bench . -benchmem ./train/bench/
 
+# staticcheck (dead code, simplifications, suspicious constructs) from the
+# Go module proxy, pinned so that CI and workstations agree.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet -tags '$(TAGS)' ./...
+	$(GO) run $(STATICCHECK) -tags '$(TAGS)' ./...
 
 clean:
 	rm -rf bin

@@ -175,7 +175,7 @@ func TestReporterShowsRunningRuns(t *testing.T) {
 	a.End()
 	a.End()     // twice is harmless
 	rep.Close() // b is still running: Close removes its line and returns
-	if rep.running != nil && len(rep.running) != 0 {
+	if len(rep.running) != 0 {
 		t.Errorf("%d run lines left", len(rep.running))
 	}
 }

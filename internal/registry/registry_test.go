@@ -43,8 +43,8 @@ func TestKeys(t *testing.T) {
 	type settings struct {
 		Rate   float64 `yaml:"rate" json:"rate,omitempty"`
 		Path   string  `yaml:"path,omitempty" json:"-"`
-		hidden int
-		Skip   int `yaml:"-"`
+		hidden int     //lint:ignore U1000 Keys must skip unexported fields
+		Skip   int     `yaml:"-"`
 		NoTag  int
 	}
 	if got := Keys(&settings{}); !slices.Equal(got, []string{"rate", "path"}) {

@@ -36,8 +36,8 @@ func readFolder(t *testing.T, dir string) map[string][]byte {
 	return files
 }
 
-// mapFolder copies the files of a model folder on disk into memory, as
-// go:embed would hold them.
+// mapFolder copies the files of a model folder on disk into memory, as an
+// embedded file system would hold them.
 func mapFolder(t *testing.T, dir string) fstest.MapFS {
 	t.Helper()
 	m := fstest.MapFS{}

@@ -254,7 +254,7 @@ func (u *adamUpdate) apply(data, g, m, v []float32) {
 	if useAVX2 && !u.decoupled && u.l2 == 0 && u.skipIdle {
 		if n := len(data) &^ 7; n > 0 {
 			adamAVX2(data[:n], g[:n], m[:n], v[:n], &u.vec)
-			data, g, m, v = data[n:], g[n:len(g)], m[n:len(m)], v[n:len(v)]
+			data, g, m, v = data[n:], g[n:], m[n:], v[n:]
 		}
 	}
 	u.applyRef(data, g, m, v)

@@ -139,12 +139,11 @@ func (bt *batcher) fill(s *Sequences, idx []int) nn.Batch {
 }
 
 // order yields the training sequence at global position p (0, 1, …): epoch
-// e = p / n visits the n sequences in the permutation drawn from a stream
-// seeded by Derive(seed, "epoch", e), so any position is found without
+// e = p / n visits the n sequences in the permutation drawn from derive(e)
+// (a stream of its own per epoch), so any position is found without
 // replaying earlier epochs (the data position of a checkpoint is p).
 type order struct {
 	n     int
-	seed  uint64
 	epoch int
 	perm  []int
 }

@@ -112,7 +112,6 @@ type metaspace struct {
 	replacement string
 	prepend     string
 	split_      bool
-	first       bool // prepend "first": only the first segment of an input
 }
 
 func (m metaspace) split(s string, dst []string) []string {
