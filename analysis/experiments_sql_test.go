@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -190,5 +191,56 @@ func TestStudyTablesFromTheRunsCSV(t *testing.T) {
 	}
 	if !lit["ensemble[vote]"] {
 		t.Errorf("no ensemble[vote] row in the literature table: %v", lit)
+	}
+}
+
+// The literature table marks the cost-spread frontier: a cell is pareto when
+// no other cell of its dataset is as narrow at no more FLOPs and better in
+// one; equal cells keep each other on it.
+func TestLiteratureParetoFrontier(t *testing.T) {
+	cells := []struct {
+		name   string
+		spread float64 // multiple of default's deviations
+		flops  float64 // multiple of default's
+		pareto bool
+	}{
+		{"default", 1, 1, true},
+		{"twin", 1, 1, true}, // default's equal: neither dominates
+		{"calm", 0.5, 2, true},
+		{"wild", 2, 1.5, false}, // default is narrower and cheaper
+		{"ensemble", 0.25, 10, true},
+		{"waste", 0.6, 10, false}, // calm is narrower and cheaper
+	}
+	var rows []string
+	for _, c := range cells {
+		for i, o := range []float64{0.01, -0.01, 0.02, -0.02} {
+			rows = append(rows, fmt.Sprintf("('trec', '%s', NULL, %d, %g, NULL, 6, 100, %g)",
+				c.name, i, 0.7+o*c.spread, c.flops*1e12))
+		}
+	}
+	prefix := "CREATE OR REPLACE VIEW study_runs AS SELECT * FROM (VALUES " + strings.Join(rows, ", ") +
+		") t(dataset, strategy, combine, run_index, macro_f1, majority_macro_f1, classes, optimizer_steps, train_flops);\n"
+	bare, err := OpenBare(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bare.Close()
+	table := querySQL(t, bare, prefix, "literature.sql")
+	col := slices.Index(table[0], "pareto")
+	got := map[string]string{}
+	for _, r := range table[1:] {
+		got[r[2]] = r[col]
+	}
+	for _, c := range cells {
+		if got[c.name] != fmt.Sprint(c.pareto) {
+			t.Errorf("%s: pareto %s, want %v", c.name, got[c.name], c.pareto)
+		}
+	}
+	overall := querySQL(t, bare, prefix, "literature.sql", "literature-overall.sql")
+	col = slices.Index(overall[0], "pareto")
+	for _, r := range overall[1:] {
+		if want := map[bool]string{true: "1", false: "0"}[got[r[0]] == "true"]; r[col] != want {
+			t.Errorf("overall %s: pareto on %s datasets, want %s", r[0], r[col], want)
+		}
 	}
 }

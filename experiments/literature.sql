@@ -13,7 +13,10 @@
 -- FLOPs per run, both as multiples of default's; std ratio to default;
 -- Brown-Forsythe and Welch p against default (bf_p, welch_p: scipy's
 -- levene(center='median') and ttest_ind(equal_var=False)); rank by std
--- within the dataset (1 = narrowest). The view literature keeps the numbers
+-- within the dataset (1 = narrowest); pareto: no other cell of the dataset
+-- is at least as narrow at no more training FLOPs and better in one of the
+-- two, so the cells marked true are the choices worth their cost. The view
+-- literature keeps the numbers
 -- unrounded for experiments/literature-overall.sql (one row per strategy).
 CREATE OR REPLACE TEMP VIEW literature AS
 WITH r AS (
@@ -39,12 +42,20 @@ WITH r AS (
 ), base AS (
     SELECT dataset, mean AS d_mean, std AS d_std, xs AS d_xs, steps AS d_steps, flops AS d_flops
     FROM stats WHERE cell = 'default'
+), cells_vs_default AS (
+    SELECT s.dataset, s.cell, s.n, s.mean, s.std, s.worst, s.at_chance,
+           s.steps / b.d_steps AS steps_x, s.flops / b.d_flops AS flops_x,
+           s.mean - b.d_mean AS delta_mean, s.std / nullif(b.d_std, 0) AS std_ratio,
+           bf_p(s.xs, b.d_xs) AS bf_p, welch_p(s.xs, b.d_xs) AS welch_p
+    FROM stats s LEFT JOIN base b USING (dataset)
 )
-SELECT s.dataset, s.cell, s.n, s.mean, s.std, s.worst, s.at_chance,
-       s.steps / b.d_steps AS steps_x, s.flops / b.d_flops AS flops_x,
-       s.mean - b.d_mean AS delta_mean, s.std / nullif(b.d_std, 0) AS std_ratio,
-       bf_p(s.xs, b.d_xs) AS bf_p, welch_p(s.xs, b.d_xs) AS welch_p
-FROM stats s LEFT JOIN base b USING (dataset);
+SELECT *,
+       NOT EXISTS (
+           SELECT 1 FROM cells_vs_default o
+           WHERE o.dataset = l.dataset AND o.std <= l.std AND o.flops_x <= l.flops_x
+             AND (o.std < l.std OR o.flops_x < l.flops_x)
+       ) AS pareto
+FROM cells_vs_default l;
 
 SELECT dataset,
        rank() OVER (PARTITION BY dataset ORDER BY std) AS std_rank,
@@ -57,6 +68,7 @@ SELECT dataset,
        round(100 * delta_mean, 2) AS delta_mean,
        round(std_ratio, 2) AS std_ratio,
        round(bf_p, 4) AS bf_p,
-       round(welch_p, 4) AS welch_p
+       round(welch_p, 4) AS welch_p,
+       pareto
 FROM literature
 ORDER BY dataset, std_rank, cell;
