@@ -5,11 +5,17 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/deni-project/deni/internal/results"
 )
 
 // queryFiles runs the concatenation of the SQL files (as `cat a.sql b.sql |
@@ -50,11 +56,15 @@ var needs = map[string][]string{
 	"deni-study-decision.sql": {"runs.sql", "deni-study.sql"},
 	"literature.sql":          {"runs.sql"},
 	"literature-overall.sql":  {"runs.sql", "literature.sql"},
+	"ensemble-size-table.sql": {"ensemble-size.sql"},
 }
 
 // Every table SQL of experiments/ runs on a results folder and gives rows.
 func TestExperimentQueriesRun(t *testing.T) {
-	d, _ := openFixture(t, mainFixture)
+	withVoters := append(slices.Clone(mainFixture), fixtureGroup{dataset: "trec", strategy: "ensemble_of_two",
+		classes: 2, f1: []float64{0.70, 0.71}, steps: 200, mainSteps: 100, wall: 1, members: 2,
+		strategyConfig: `{"name":"ensemble"}`})
+	d, _ := openFixture(t, withVoters)
 	files, err := filepath.Glob("../experiments/*.sql")
 	if err != nil || len(files) < 5 {
 		t.Fatalf("experiment SQL files: %v %v", files, err)
@@ -241,6 +251,66 @@ func TestLiteratureParetoFrontier(t *testing.T) {
 	for _, r := range overall[1:] {
 		if want := map[bool]string{true: "1", false: "0"}[got[r[0]] == "true"]; r[col] != want {
 			t.Errorf("overall %s: pareto on %s datasets, want %s", r[0], r[col], want)
+		}
+	}
+}
+
+// experiments/ensemble-size.sql votes the first k members from their
+// stored logits. Three members, two classes, four test samples, worked by
+// hand: member 0 alone predicts 0,0,1,0 (macro-F1 (4/5 + 2/3)/2); two
+// members tie three times (majority: the lowest class, all 0, 1/3) while
+// their mean softmax calls sample 2 for class 1 (11/15 again); all three
+// predict 1,0,1,1 under both rules (11/15), the run's own readouts.
+func TestEnsembleSizeVotes(t *testing.T) {
+	dir := writeFixture(t, []fixtureGroup{{dataset: "trec", strategy: "ensemble", classes: 2, f1: []float64{0.7},
+		steps: 300, mainSteps: 100, flops: 3e9, wall: 1, members: 3, strategyConfig: `{"name":"ensemble"}`}})
+	id := "trec-ensemble-a"
+	runPath := filepath.Join(dir, results.TableRuns, id+".parquet")
+	var run results.RunRow
+	rows, err := parquet.ReadFile[results.RunRow](runPath)
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("fixture run: %v %d", err, len(rows))
+	}
+	run = rows[0]
+	run.MajorityMacroF1, run.MeanProbsMacroF1 = (2.0/3+0.8)/2, (2.0/3+0.8)/2
+	writeParquetT(t, runPath, []results.RunRow{run})
+	logits := [][]float32{
+		{2, 0, 0, 1, 0, 3},
+		{1, 0, 1, 0, 0, 1},
+		{0, 1, 0.5, 0, 0, 2},
+		{3, 0, 0, 1, 0, 1},
+	}
+	var preds []results.PredictionRow
+	for s, l := range logits {
+		var mp []int32
+		for m := 0; m < 3; m++ {
+			mp = append(mp, map[bool]int32{true: 1, false: 0}[l[2*m+1] > l[2*m]])
+		}
+		preds = append(preds, results.PredictionRow{RunID: id, Sample: int32(s), Label: int32(s / 2),
+			Pred: mp[0], Logits: l[:2], MemberPreds: mp, MemberLogits: l})
+	}
+	writeParquetT(t, filepath.Join(dir, results.TablePredictions, id+".parquet"), preds)
+	d, err := Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	want := map[string]float64{
+		"1 majority": 11.0 / 15, "1 mean_probs": 11.0 / 15,
+		"2 majority": 1.0 / 3, "2 mean_probs": 11.0 / 15,
+		"3 majority": 11.0 / 15, "3 mean_probs": 11.0 / 15,
+	}
+	got := queryFiles(t, d, "ensemble-size.sql")
+	if len(got) != 1+len(want) {
+		t.Fatalf("%d rows, want %d: %v", len(got)-1, len(want), got)
+	}
+	for _, r := range got[1:] { // dataset, strategy, run_index, run_id, k, vote, macro_f1, matches_run
+		f1, _ := strconv.ParseFloat(r[6], 64)
+		if w, ok := want[r[4]+" "+r[5]]; !ok || math.Abs(f1-w) > 1e-12 {
+			t.Errorf("k %s %s: macro-F1 %s, want %v", r[4], r[5], r[6], w)
+		}
+		if wantMatch := map[bool]string{true: "true", false: ""}[r[4] == "3"]; r[7] != wantMatch {
+			t.Errorf("k %s %s: matches_run %q, want %q", r[4], r[5], r[7], wantMatch)
 		}
 	}
 }

@@ -53,6 +53,28 @@ for exp in deni-study-default-screen deni-study-screen deni-study-confirm deni-s
     echo "wrote $out/$exp.csv ($(($(wc -l < "$out/$exp.csv") - 1)) rows)"
   fi
 done
+# The ensemble-size readouts (experiments/ensemble-size.sql) need the members' logits, which only a
+# results folder holds: each folder's rows join the committed ones (a run ID fixes its rows).
+es=$out/ensemble-size-runs.csv
+parts=()
+for exp in deni-study-confirm literature; do
+  [ -d "results/$exp/predictions" ] || continue
+  sql --results "results/$exp" - < experiments/ensemble-size.sql > "$tmp/es-$exp.csv"
+  parts+=("SELECT *, 0 AS src FROM read_csv('$tmp/es-$exp.csv', all_varchar = true)")
+done
+[ -f "$es" ] && parts+=("SELECT *, 1 AS src FROM read_csv('$es', all_varchar = true)")
+if [ ${#parts[@]} -gt 0 ]; then
+  union=$(printf ' UNION ALL BY NAME %s' "${parts[@]}")
+  sql "SELECT * EXCLUDE (src) FROM (${union# UNION ALL BY NAME })
+    QUALIFY row_number() OVER (PARTITION BY run_id, k, vote ORDER BY src) = 1
+    ORDER BY dataset, strategy, run_index::INTEGER, vote, k::INTEGER" > "$tmp/es.csv"
+  bad=$(sql "SELECT count(*) FROM read_csv('$tmp/es.csv', all_varchar = true) WHERE matches_run = 'false'" | tail -1)
+  [ "$bad" = 0 ] || echo "warning: $bad full-size votes of $es differ from their runs' readouts"
+  mv "$tmp/es.csv" "$es"
+  (echo "CREATE VIEW ensemble_size_runs AS FROM read_csv('$es');"; cat experiments/ensemble-size-table.sql) |
+    sql - > "$tmp/t.csv" && mv "$tmp/t.csv" "$out/ensemble-size.csv"
+  echo "wrote $es ($(($(wc -l < "$es") - 1)) rows), $out/ensemble-size.csv"
+fi
 for exp in deni-study-confirm deni-study-branch; do
   [ -f "$out/$exp-runs.csv" ] || continue
   echo "the decision over $exp (experiments/deni-study-decision.sql):"
