@@ -1,15 +1,16 @@
--- The ensemble-size table: per dataset, ensemble cell, vote and size k, the
--- spread of the k-model vote over the runs against k = 1 (member 0, which is
--- the default run with the same seeds), from the view of
+-- The voters table: per dataset, voting cell, vote rule and k, the spread of
+-- the first k voters' vote over the runs against k = 1 (the main model; in
+-- an ensemble or a delayed ensemble the default run with the same seeds),
+-- from the view of
 -- experiments/ensemble-size.sql:
 --   cat experiments/ensemble-size.sql experiments/ensemble-size-table.sql |
 --     deni sql --results results/deni-study-confirm -
 -- or from its committed per-run table:
---   (echo "CREATE VIEW ensemble_size_runs AS FROM 'docs/results/ensemble-size-runs.csv';"
+--   (echo "CREATE VIEW ensemble_size_runs AS FROM 'docs/results/ensemble-size-by-run.csv';"
 --    cat experiments/ensemble-size-table.sql) | deni sql -
--- Columns: macro-F1 ×100 (population std), worst run, optimizer steps as a
--- share of the full ensemble's (k/members), std ratio, Brown-Forsythe and
--- Welch p against k = 1 over the same runs.
+-- Columns: macro-F1 ×100 (population std), worst run, k as a share of the
+-- run's voters (for an ensemble, its share of the optimizer steps), std
+-- ratio, Brown-Forsythe and Welch p against k = 1 over the same runs.
 WITH r AS (
     SELECT dataset, strategy, vote, k::INTEGER AS k, run_index::INTEGER AS run_index, macro_f1::DOUBLE AS f1
     FROM ensemble_size_runs
@@ -25,7 +26,7 @@ WITH r AS (
 SELECT s.dataset, s.strategy, s.vote, s.k, s.n,
        printf('%.2f ± %.2f', 100 * s.mean, 100 * s.std) AS f1,
        round(100 * s.worst, 2) AS worst,
-       round(100 * s.k / z.members) AS pct_of_ensemble,
+       round(100 * s.k / z.members) AS pct_of_voters,
        round(100 * (s.mean - o.m1), 2) AS delta_mean,
        round(s.std / nullif(o.s1, 0), 2) AS std_ratio,
        round(bf_p(s.xs, o.x1), 4) AS bf_p,

@@ -1,20 +1,20 @@
--- How many voters does an ensemble need? (docs/results/deni-study.md, "The
--- ensemble's size"). Every run stores each member's logits, so the vote of
--- an ensemble of its first k members (k = 1..members) is read from its runs,
--- no training: members are seeded independently of the ensemble's size, so
--- the first k members of a 10-model run are a k-model run's members.
+-- How many voters does a voting run need? (docs/results/deni-study.md, "How
+-- many voters"). Every run stores each voter's logits (the main model first,
+-- then the members), so the vote of its first k voters (k = 1..members) is
+-- read from its runs, no training. Member seeds do not depend on how many
+-- members there are, so the first k models of a 10-model ensemble are a
+-- k-model ensemble's, and k = 1 is the default run with the same seeds.
 --   deni sql --results results/deni-study-confirm --format csv - < experiments/ensemble-size.sql
--- One row per run, k and vote (mean_probs: the argmax of the members' mean
+-- One row per run, k and vote (mean_probs: the argmax of the voters' mean
 -- softmax; majority: the most votes, ties to the lowest class), with its
--- macro-F1; k = members reproduces the run's own readouts (checked in the
--- column matches_run, which must be true on every such row).
+-- macro-F1; k = members reproduces the run's own readouts (the column
+-- matches_run, which must be true on every such row).
 CREATE OR REPLACE TEMP VIEW ensemble_size_runs AS
 WITH ens AS (
     SELECT run_id, dataset, strategy, run_index, classes::INTEGER AS classes, members::INTEGER AS members,
            majority_macro_f1, mean_probs_macro_f1
     FROM runs
     WHERE status = 'done' AND members > 1
-      AND json_extract_string(config, '$.strategy.name') = 'ensemble'
 ), z AS (
     SELECT e.run_id, e.classes, e.members, p.sample, p.label, p.member_preds,
            unnest(generate_series(0, len(p.member_logits) - 1)) AS i, unnest(p.member_logits) AS logit

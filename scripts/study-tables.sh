@@ -53,11 +53,12 @@ for exp in deni-study-default-screen deni-study-screen deni-study-confirm deni-s
     echo "wrote $out/$exp.csv ($(($(wc -l < "$out/$exp.csv") - 1)) rows)"
   fi
 done
-# The ensemble-size readouts (experiments/ensemble-size.sql) need the members' logits, which only a
+# The votes of the first k voters (experiments/ensemble-size.sql) need the voters' logits, which only a
 # results folder holds: each folder's rows join the committed ones (a run ID fixes its rows).
-es=$out/ensemble-size-runs.csv
+# Not named *-runs.csv: those are per-run tables of runs, which made= and deni-study.sh read.
+es=$out/ensemble-size-by-run.csv
 parts=()
-for exp in deni-study-confirm literature; do
+for exp in deni-study-confirm deni-study-branch literature; do
   [ -d "results/$exp/predictions" ] || continue
   sql --results "results/$exp" - < experiments/ensemble-size.sql > "$tmp/es-$exp.csv"
   parts+=("SELECT *, 0 AS src FROM read_csv('$tmp/es-$exp.csv', all_varchar = true)")
