@@ -23,7 +23,7 @@ from() {
   shift
   (echo "CREATE VIEW study_runs AS FROM read_csv('$csv');"; cat "$@") | sql -
 }
-for exp in deni-study-default-screen deni-study-screen deni-study-confirm deni-study-branch literature; do
+for exp in deni-study-default-screen deni-study-screen deni-study-confirm deni-study-branch deni-study-voters literature; do
   csv=$out/$exp-runs.csv
   "$deni" plan -c "experiments/$exp.yaml" --json > "$tmp/plan.json"
   made="SELECT *, 1 AS src FROM read_csv('$out/*-runs.csv', all_varchar = true, union_by_name = true)"
@@ -58,7 +58,7 @@ done
 # Not named *-runs.csv: those are per-run tables of runs, which made= and deni-study.sh read.
 es=$out/ensemble-size-by-run.csv
 parts=()
-for exp in deni-study-confirm deni-study-branch literature; do
+for exp in deni-study-confirm deni-study-branch deni-study-voters literature; do
   [ -d "results/$exp/predictions" ] || continue
   sql --results "results/$exp" - < experiments/ensemble-size.sql > "$tmp/es-$exp.csv"
   parts+=("SELECT *, 0 AS src FROM read_csv('$tmp/es-$exp.csv', all_varchar = true)")
@@ -76,7 +76,7 @@ if [ ${#parts[@]} -gt 0 ]; then
     sql - > "$tmp/t.csv" && mv "$tmp/t.csv" "$out/ensemble-size.csv"
   echo "wrote $es ($(($(wc -l < "$es") - 1)) rows), $out/ensemble-size.csv"
 fi
-for exp in deni-study-confirm deni-study-branch; do
+for exp in deni-study-confirm deni-study-branch deni-study-voters; do
   [ -f "$out/$exp-runs.csv" ] || continue
   echo "the decision over $exp (experiments/deni-study-decision.sql):"
   (echo "CREATE VIEW study_runs AS FROM read_csv('$out/$exp-runs.csv');"
