@@ -159,6 +159,24 @@ func TestEnsembleModelZeroIsTheDefaultRun(t *testing.T) {
 	}
 }
 
+// A member's seeds do not depend on how many members there are, so the first
+// k models of a 10-model ensemble are a k-model ensemble's, to the bit: the
+// votes of smaller ensembles can be read from a larger one's stored logits
+// (experiments/ensemble-size.sql, stage 4 of docs/results/deni-study.md).
+func TestEnsembleMembersDoNotDependOnItsSize(t *testing.T) {
+	train, test := toyData(300, 1), toyData(100, 2)
+	big := mustTrain(t, setup(t, schedule.Ensemble), train, test)
+	s := setup(t, schedule.Ensemble)
+	s.Strategy.EnsembleSize = 4
+	small := mustTrain(t, s, train, test)
+	for i := range test {
+		if len(small.MemberLogits[i]) != 4*3 || !slices.Equal(small.MemberLogits[i], big.MemberLogits[i][:4*3]) {
+			t.Fatalf("sample %d: the 4-model ensemble's logits %v, the 10-model one's first 4 %v",
+				i, small.MemberLogits[i], big.MemberLogits[i][:4*3])
+		}
+	}
+}
+
 // The reference evaluated every DE/DENI member with the main model (bug 1):
 // here members vote with their own predictions, which differ from the main one's.
 func TestDelayedEnsembleMembersPredictThemselves(t *testing.T) {
