@@ -30,6 +30,9 @@ run -c experiments/deni-study-default-screen.yaml
 run -c experiments/deni-study-branch.yaml $(reuse deni-study-confirm)
 # Stage 4 (post hoc): a 5-model ensemble, at the rule's cost limit; default's runs are the confirmation's.
 run -c experiments/deni-study-voters.yaml $(reuse deni-study-confirm deni-study-branch)
+# Its fresh confirmation (another root seed: new sample, seeds and default runs), registered after
+# ensemble5 passed the rule on stage 4's runs.
+run -c experiments/deni-study-voters-fresh.yaml
 # The confirmation's variants are fixed in its file (chosen by the screen's TREC cells), so it can run
 # before the rest of the screen; each stage copies the runs another already made (same ID, same bits).
 run -c experiments/deni-study-confirm.yaml $(reuse deni-study-screen deni-study-default-screen deni-study-branch)

@@ -23,7 +23,7 @@ from() {
   shift
   (echo "CREATE VIEW study_runs AS FROM read_csv('$csv');"; cat "$@") | sql -
 }
-for exp in deni-study-default-screen deni-study-screen deni-study-confirm deni-study-branch deni-study-voters literature; do
+for exp in deni-study-default-screen deni-study-screen deni-study-confirm deni-study-branch deni-study-voters deni-study-voters-fresh literature; do
   csv=$out/$exp-runs.csv
   "$deni" plan -c "experiments/$exp.yaml" --json > "$tmp/plan.json"
   made="SELECT *, 1 AS src FROM read_csv('$out/*-runs.csv', all_varchar = true, union_by_name = true)"
@@ -56,6 +56,8 @@ done
 # The votes of the first k voters (experiments/ensemble-size.sql) need the voters' logits, which only a
 # results folder holds: each folder's rows join the committed ones (a run ID fixes its rows).
 # Not named *-runs.csv: those are per-run tables of runs, which made= and deni-study.sh read.
+# Root 27's runs only: the table groups by strategy label, and deni-study-voters-fresh's ensemble5 runs
+# (root 28: another labelled sample) are not comparable with root 27's default runs.
 es=$out/ensemble-size-by-run.csv
 parts=()
 for exp in deni-study-confirm deni-study-branch deni-study-voters literature; do
@@ -76,7 +78,7 @@ if [ ${#parts[@]} -gt 0 ]; then
     sql - > "$tmp/t.csv" && mv "$tmp/t.csv" "$out/ensemble-size.csv"
   echo "wrote $es ($(($(wc -l < "$es") - 1)) rows), $out/ensemble-size.csv"
 fi
-for exp in deni-study-confirm deni-study-branch deni-study-voters; do
+for exp in deni-study-confirm deni-study-branch deni-study-voters deni-study-voters-fresh; do
   [ -f "$out/$exp-runs.csv" ] || continue
   echo "the decision over $exp (experiments/deni-study-decision.sql):"
   (echo "CREATE VIEW study_runs AS FROM read_csv('$out/$exp-runs.csv');"
