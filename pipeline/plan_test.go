@@ -117,6 +117,39 @@ func TestReferenceChoicesKeepRunIDs(t *testing.T) {
 	}
 }
 
+// TestPresetsAreTheirMappings: a preset's runs are those of the mapping it
+// names (the study's runs keep their IDs when a file names the preset), and an
+// entry may override its settings.
+func TestPresetsAreTheirMappings(t *testing.T) {
+	plan := func(strategy string) Run {
+		t.Helper()
+		e, err := Parse("p.yaml", []byte("name: p\ndatasets: [trec]\nruns: 1\nstrategies: ["+strategy+"]\n"), testRegistries)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return Plan(e, nil)[0]
+	}
+	for preset, mapping := range map[string]string{
+		"deni_diverse": "{name: deni, label: deni_diverse, member_order: independent, member_dropout: independent, noise_layer: trainable, vote: mean_probs}",
+		"de_half":      "{name: delayed_ensemble, label: de_half, start_ensemble: 0.5, ensemble_size: 5, member_order: independent, member_dropout: independent, noise_layer: trainable, vote: mean_probs}",
+	} {
+		got, want := plan(preset), plan(mapping)
+		if got.ID != want.ID || got.Strategy != want.Strategy {
+			t.Errorf("%s: %s %+v, want the mapping's %s %+v", preset, got.ID, got.Strategy, want.ID, want.Strategy)
+		}
+		if got.Strategy.Name == preset || got.Strategy.Label != preset {
+			t.Errorf("%s: name %q label %q, want its base's name and its own label", preset, got.Strategy.Name, got.Strategy.Label)
+		}
+	}
+	over := plan("{name: deni_diverse, label: dd_majority, vote: majority}").Strategy
+	if over.Name != "deni" || over.Label != "dd_majority" || over.Vote != "majority" || over.MemberOrder != "independent" {
+		t.Errorf("override of a preset: %+v", over)
+	}
+	if _, err := Parse("p.yaml", []byte("name: p\ndatasets: [trec]\nstrategies: [{name: deni_diverse, candidates: 3}]\n"), testRegistries); err == nil {
+		t.Error("a preset accepted a key its base strategy does not have")
+	}
+}
+
 func TestShardsPartitionThePlan(t *testing.T) {
 	e, _ := Parse("q.yaml", []byte(acceptanceSpec), testRegistries)
 	runs := Plan(e, nil)

@@ -482,9 +482,11 @@ func decodeStrategies(file string, n *yaml.Node) ([]schedule.Params, error) {
 			if err := checkKeys(file, it, "strategy "+name, allowed); err != nil {
 				return nil, err
 			}
+			base := p.Name // a preset's entry names the preset; its runs are its base strategy's
 			if err := it.Decode(&p); err != nil {
 				return nil, fmt.Errorf("%s:%d: strategy %s: %w", file, it.Line, name, cleanYAMLErr(err))
 			}
+			p.Name = base
 		} else if it.Kind != yaml.ScalarNode {
 			return nil, fmt.Errorf("%s:%d: a strategy is a name or a mapping with `name:`", file, it.Line)
 		}

@@ -185,6 +185,9 @@ func (v Vote) IsZero() bool { return v == "" || v == VoteMajority }
 // Keys lists the parameter keys that strategy name accepts (besides name
 // and label), nil for an unknown name.
 func Keys(name string) []string {
+	if pr, ok := preset(name); ok {
+		name = pr.Base
+	}
 	if !Known(name) {
 		return nil
 	}
@@ -199,9 +202,17 @@ func Known(name string) bool {
 // Defaults returns the parameters of strategy name as the paper's run script
 // sets them (section 2.3 of the reference). The experiment file's keys are
 // decoded over these, so an explicit zero (noise_variance: 0) stays zero.
+// A preset's parameters are its base strategy's defaults with its settings,
+// labelled with its name.
 func Defaults(name string) (Params, error) {
+	if pr, ok := preset(name); ok {
+		p, err := Defaults(pr.Base)
+		pr.set(&p)
+		p.Label = pr.Name
+		return p, err
+	}
 	if !Known(name) {
-		return Params{}, fmt.Errorf("unknown strategy %q (known: %v)", name, Names)
+		return Params{}, fmt.Errorf("unknown strategy %q (known: %v; deni's presets: %v)", name, Names, PresetNames)
 	}
 	p := Params{
 		Name: name, Label: name, EnsembleSize: 1,
