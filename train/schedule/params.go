@@ -185,8 +185,8 @@ func (v Vote) IsZero() bool { return v == "" || v == VoteMajority }
 // Keys lists the parameter keys that strategy name accepts (besides name
 // and label), nil for an unknown name.
 func Keys(name string) []string {
-	if pr, ok := preset(name); ok {
-		name = pr.Base
+	if pr, ok := lookupPreset(name); ok {
+		name = pr.base
 	}
 	if !Known(name) {
 		return nil
@@ -205,14 +205,14 @@ func Known(name string) bool {
 // A preset's parameters are its base strategy's defaults with its settings,
 // labelled with its name.
 func Defaults(name string) (Params, error) {
-	if pr, ok := preset(name); ok {
-		p, err := Defaults(pr.Base)
+	if pr, ok := lookupPreset(name); ok {
+		p, err := Defaults(pr.base)
 		pr.set(&p)
-		p.Label = pr.Name
+		p.Label = pr.name
 		return p, err
 	}
 	if !Known(name) {
-		return Params{}, fmt.Errorf("unknown strategy %q (known: %v; deni's presets: %v)", name, Names, PresetNames)
+		return Params{}, fmt.Errorf("unknown strategy %q (known: %v; deni's presets: %v)", name, Names, presetNames())
 	}
 	p := Params{
 		Name: name, Label: name, EnsembleSize: 1,

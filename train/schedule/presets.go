@@ -2,15 +2,15 @@ package schedule
 
 import "slices"
 
-// A Preset is one of deni's own recommendations, from its studies
+// A preset is one of deni's own recommendations, from its studies
 // (docs/results/deni-study.md): a named mapping of an existing strategy's
 // parameters, not a strategy of its own paper. Its runs are the mapping's
 // with the preset's name as label (the same parameters, so the same run IDs
 // as the mapping spelled out), and an entry may override any key of its base:
 // {name: deni_diverse, vote: majority}.
-type Preset struct {
-	Name string        // the label its runs carry
-	Base string        // the strategy whose parameters it sets
+type preset struct {
+	name string        // the label its runs carry
+	base string        // the strategy whose parameters it sets
 	set  func(*Params) // the settings, over the base's defaults
 }
 
@@ -21,29 +21,29 @@ func diverseMembers(p *Params) {
 	p.MemberOrder, p.MemberDropout, p.NoiseLayer, p.Vote = OrderIndependent, "independent", "trainable", VoteMeanProbs
 }
 
-// Presets, in the order of the DENI study's answer.
-var Presets = []Preset{
+// presets, in the order of the DENI study's answer.
+var presets = []preset{
 	// The study's best mean and worst run (stage 2); not a narrower spread.
-	{Name: "deni_diverse", Base: DENI, set: diverseMembers},
+	{name: "deni_diverse", base: DENI, set: diverseMembers},
 	// 4 diverse members branch at N/2, 30% of the ensemble's steps (stage 3).
-	{Name: "de_half", Base: DelayedEnsemble,
+	{name: "de_half", base: DelayedEnsemble,
 		set: func(p *Params) { diverseMembers(p); p.StartEnsemble, p.EnsembleSize = 0.5, 5 }},
 }
 
-// PresetNames lists the presets, in order.
-var PresetNames = func() []string {
-	n := make([]string, len(Presets))
-	for i, p := range Presets {
-		n[i] = p.Name
+// lookupPreset returns the preset called name.
+func lookupPreset(name string) (preset, bool) {
+	i := slices.IndexFunc(presets, func(p preset) bool { return p.name == name })
+	if i < 0 {
+		return preset{}, false
+	}
+	return presets[i], true
+}
+
+// presetNames lists the presets, for error messages.
+func presetNames() []string {
+	n := make([]string, len(presets))
+	for i, p := range presets {
+		n[i] = p.name
 	}
 	return n
-}()
-
-// preset returns the preset called name.
-func preset(name string) (Preset, bool) {
-	i := slices.IndexFunc(Presets, func(p Preset) bool { return p.Name == name })
-	if i < 0 {
-		return Preset{}, false
-	}
-	return Presets[i], true
 }

@@ -13,19 +13,19 @@ func TestPresetsAreDocumented(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, pr := range Presets {
-		if !strings.Contains(string(doc), "| `"+pr.Name+"` | `{name: "+pr.Base+",") {
-			t.Errorf("preset %s has no row in docs/strategies.md's presets table", pr.Name)
+	for _, pr := range presets {
+		if !strings.Contains(string(doc), "| `"+pr.name+"` | `{name: "+pr.base+",") {
+			t.Errorf("preset %s has no row in docs/strategies.md's presets table", pr.name)
 		}
-		if Known(pr.Name) {
-			t.Errorf("preset %s shadows a strategy", pr.Name)
+		if Known(pr.name) {
+			t.Errorf("preset %s shadows a strategy", pr.name)
 		}
-		p, err := Defaults(pr.Name)
-		if err != nil || p.Name != pr.Base || p.Label != pr.Name {
-			t.Fatalf("Defaults(%s) = %s/%s, %v", pr.Name, p.Name, p.Label, err)
+		p, err := Defaults(pr.name)
+		if err != nil || p.Name != pr.base || p.Label != pr.name {
+			t.Fatalf("Defaults(%s) = %s/%s, %v", pr.name, p.Name, p.Label, err)
 		}
 		if err := p.Validate(); err != nil {
-			t.Errorf("preset %s: %v", pr.Name, err)
+			t.Errorf("preset %s: %v", pr.name, err)
 		}
 	}
 }
