@@ -23,6 +23,7 @@ import (
 	"github.com/deni-project/deni/internal/results"
 	"github.com/deni-project/deni/pipeline"
 	"github.com/deni-project/deni/stages"
+	"github.com/deni-project/deni/train/tensor"
 )
 
 // runExit is an error with its own exit status (see exitCoder in main.go).
@@ -255,6 +256,9 @@ func execute(cmd *cobra.Command, f execFlags, shard *pipeline.ShardSpec, aggrega
 		if err != nil {
 			return err
 		}
+		if err := sameBLAS(f.skipIn, tensor.BLASName()); err != nil {
+			return err
+		}
 		kept := make([]pipeline.Run, 0, len(runs))
 		for _, r := range runs {
 			if !made[r.ID] {
@@ -335,6 +339,35 @@ func runIDsIn(files []string) (map[string]bool, error) {
 		}
 	}
 	return ids, nil
+}
+
+// sameBLAS refuses to add runs to those of per-run tables made with another
+// BLAS family (their blas column, e.g. "openblas:Haswell/avx2"): each sums in
+// its own order, so one study would mix two arithmetics. It happens when a
+// new machine lacks libopenblas-dev and make builds with pure-Go gonum.
+func sameBLAS(files []string, blas string) error {
+	family := func(s string) string {
+		return strings.FieldsFunc(s, func(r rune) bool { return r == ':' || r == '/' })[0]
+	}
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			return fmt.Errorf("--skip-runs-in: %w", err)
+		}
+		recs, err := csv.NewReader(f).ReadAll()
+		f.Close()
+		if err != nil || len(recs) == 0 {
+			continue // runIDsIn has read them
+		}
+		col := slices.Index(recs[0], "blas")
+		for _, r := range recs[1:] {
+			if col >= 0 && r[col] != "" && family(r[col]) != family(blas) {
+				return fmt.Errorf("--skip-runs-in %s: its runs used %s and this deni uses %s, so results would mix two arithmetics: "+
+					"build with the same BLAS (install libopenblas-dev, then make build; docs/engine.md#blas)", name, family(r[col]), family(blas))
+			}
+		}
+	}
+	return nil
 }
 
 // reuseRuns copies into store the runs done under the same IDs in the

@@ -177,6 +177,14 @@ func TestRunSkipsRunsMadeElsewhere(t *testing.T) {
 	if len(files) != 1 || filepath.Base(files[0]) != runs[0].ID+".parquet" {
 		t.Errorf("trained %v, want only %s", files, runs[0].ID)
 	}
+	// Runs made with another BLAS: adding to them would mix two arithmetics.
+	other := filepath.Join(dir, "other-blas-runs.csv")
+	if err := os.WriteFile(other, []byte("run_id,blas\n"+runs[1].ID+",otherblas:Zen/avx2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runDeni(t, "run", "-c", spec, "--out", out, "--skip-runs-in", other); err == nil || !strings.Contains(err.Error(), "its runs used otherblas") {
+		t.Errorf("a table of another BLAS: %v", err)
+	}
 	if err := os.WriteFile(table, []byte("id\nx\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
