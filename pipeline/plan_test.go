@@ -130,6 +130,7 @@ func TestPresetsAreTheirMappings(t *testing.T) {
 		return Plan(e, nil)[0]
 	}
 	for preset, mapping := range map[string]string{
+		"ensemble5":    "{name: ensemble, label: ensemble5, ensemble_size: 5, vote: mean_probs}",
 		"deni_diverse": "{name: deni, label: deni_diverse, member_order: independent, member_dropout: independent, noise_layer: trainable, vote: mean_probs}",
 		"de_half":      "{name: delayed_ensemble, label: de_half, start_ensemble: 0.5, ensemble_size: 5, member_order: independent, member_dropout: independent, noise_layer: trainable, vote: mean_probs}",
 	} {
