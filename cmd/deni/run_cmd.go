@@ -225,6 +225,15 @@ func execute(cmd *cobra.Command, f execFlags, shard *pipeline.ShardSpec, aggrega
 		runs = pipeline.Shard(runs, shard.I, shard.N)
 	}
 	store := pipeline.NewStore(f.out, e.Name)
+	// Before anything is written: runs of another BLAS are not added to.
+	if err := sameBLAS(f.skipIn); err != nil {
+		return err
+	}
+	if !f.force {
+		if err := sameFolderBLAS(append([]string{store.Dir()}, f.reuse...)...); err != nil {
+			return err
+		}
+	}
 	if err := store.Init(); err != nil {
 		return err
 	}
@@ -254,9 +263,6 @@ func execute(cmd *cobra.Command, f execFlags, shard *pipeline.ShardSpec, aggrega
 	if len(f.skipIn) > 0 {
 		made, err := runIDsIn(f.skipIn)
 		if err != nil {
-			return err
-		}
-		if err := sameBLAS(f.skipIn, tensor.BLASName()); err != nil {
 			return err
 		}
 		kept := make([]pipeline.Run, 0, len(runs))
@@ -341,14 +347,24 @@ func runIDsIn(files []string) (map[string]bool, error) {
 	return ids, nil
 }
 
-// sameBLAS refuses to add runs to those of per-run tables made with another
-// BLAS family (their blas column, e.g. "openblas:Haswell/avx2"): each sums in
-// its own order, so one study would mix two arithmetics. It happens when a
-// new machine lacks libopenblas-dev and make builds with pure-Go gonum.
-func sameBLAS(files []string, blas string) error {
-	family := func(s string) string {
-		return strings.FieldsFunc(s, func(r rune) bool { return r == ':' || r == '/' })[0]
-	}
+// blasFamily is the BLAS of a run's blas column ("openblas:Haswell/avx2" is
+// openblas): each family sums in its own order, so results differ between
+// them in the low bits, while OpenBLAS's kernels for one CPU agree.
+func blasFamily(s string) string {
+	return strings.FieldsFunc(s+"/", func(r rune) bool { return r == ':' || r == '/' })[0]
+}
+
+// errOtherBLAS says why deni refuses to add its runs to runs of another BLAS:
+// one study would mix two arithmetics. It happens when a new machine lacks
+// libopenblas-dev and make builds with the pure-Go gonum.
+func errOtherBLAS(where, theirs string) error {
+	return fmt.Errorf("%s: its runs used %s and this deni uses %s, so results would mix two arithmetics: "+
+		"build with the same BLAS (install libopenblas-dev, then make build; docs/engine.md#blas)", where, blasFamily(theirs), blasFamily(tensor.BLASName()))
+}
+
+// sameBLAS checks the blas column of per-run tables (--skip-runs-in) against
+// this binary's BLAS.
+func sameBLAS(files []string) error {
 	for _, name := range files {
 		f, err := os.Open(name)
 		if err != nil {
@@ -361,10 +377,29 @@ func sameBLAS(files []string, blas string) error {
 		}
 		col := slices.Index(recs[0], "blas")
 		for _, r := range recs[1:] {
-			if col >= 0 && r[col] != "" && family(r[col]) != family(blas) {
-				return fmt.Errorf("--skip-runs-in %s: its runs used %s and this deni uses %s, so results would mix two arithmetics: "+
-					"build with the same BLAS (install libopenblas-dev, then make build; docs/engine.md#blas)", name, family(r[col]), family(blas))
+			if col >= 0 && r[col] != "" && blasFamily(r[col]) != blasFamily(tensor.BLASName()) {
+				return errOtherBLAS("--skip-runs-in "+name, r[col])
 			}
+		}
+	}
+	return nil
+}
+
+// sameFolderBLAS checks one committed run of each results folder (the one
+// deni run adds to, and those it --reuses) against this binary's BLAS: a
+// folder's runs were made by one build, so one run speaks for it.
+func sameFolderBLAS(dirs ...string) error {
+	for _, d := range dirs {
+		files, _ := filepath.Glob(filepath.Join(d, results.TableRuns, "*.parquet"))
+		for _, file := range files {
+			row, err := pipeline.OpenStore(d).ReadRun(strings.TrimSuffix(filepath.Base(file), ".parquet"))
+			if err != nil || row.BLAS == "" {
+				continue // unreadable: the executor redoes it
+			}
+			if blasFamily(row.BLAS) != blasFamily(tensor.BLASName()) {
+				return errOtherBLAS(d, row.BLAS)
+			}
+			break
 		}
 	}
 	return nil

@@ -192,3 +192,35 @@ func TestRunSkipsRunsMadeElsewhere(t *testing.T) {
 		t.Errorf("a table without run_id: %v", err)
 	}
 }
+
+// deni run refuses to add runs to a results folder (its own, or one it
+// --reuses) whose runs another BLAS made, and leaves the folder as it was.
+func TestRunRefusesAFolderOfAnotherBLAS(t *testing.T) {
+	dir, spec := writeSpec(t, tinySpec)
+	e, err := pipeline.LoadFile(spec, stages.Registries())
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := stages.Plan(e)
+	other := pipeline.NewStore(filepath.Join(dir, "other"), "tiny")
+	other.Init()
+	if err := other.Commit(&pipeline.Result{Run: results.RunRow{RunID: runs[0].ID, Status: "done", BLAS: "otherblas:Zen/avx2"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runDeni(t, "run", "-c", spec, "--out", filepath.Join(dir, "other")); err == nil || !strings.Contains(err.Error(), "its runs used otherblas") {
+		t.Errorf("adding to a folder of another BLAS: %v", err)
+	}
+	files, _ := filepath.Glob(filepath.Join(other.Dir(), results.TableRuns, "*.parquet"))
+	if len(files) != 1 {
+		t.Errorf("the refused run wrote %d runs, want the 1 it had", len(files))
+	}
+	if _, err := runDeni(t, "run", "-c", spec, "--out", filepath.Join(dir, "res"), "--reuse", other.Dir()); err == nil || !strings.Contains(err.Error(), "its runs used otherblas") {
+		t.Errorf("reusing a folder of another BLAS: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "res")); !os.IsNotExist(err) {
+		t.Errorf("the refused run left a results folder: %v", err)
+	}
+	if blasFamily("openblas:Haswell/avx2") != "openblas" || blasFamily("gonum") != "gonum" {
+		t.Errorf("blasFamily: %q %q", blasFamily("openblas:Haswell/avx2"), blasFamily("gonum"))
+	}
+}
