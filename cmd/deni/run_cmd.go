@@ -349,7 +349,7 @@ func runIDsIn(files []string) (map[string]bool, error) {
 
 // blasFamily is the BLAS of a run's blas column ("openblas:Haswell/avx2" is
 // openblas): each family sums in its own order, so results differ between
-// them in the low bits, while OpenBLAS's kernels for one CPU agree.
+// them in the low bits. The kernel is not compared: a study may span CPUs.
 func blasFamily(s string) string {
 	return strings.FieldsFunc(s+"/", func(r rune) bool { return r == ':' || r == '/' })[0]
 }
