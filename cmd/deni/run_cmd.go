@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -92,7 +93,7 @@ in OUT/<experiment>/: done, failed or pending, or elsewhere when a table of
 			}
 			var made map[string]bool
 			if len(skipIn) > 0 {
-				if made, err = runIDsIn(skipIn); err != nil {
+				if made, _, err = runIDsIn(skipIn); err != nil {
 					return err
 				}
 			}
@@ -226,8 +227,14 @@ func execute(cmd *cobra.Command, f execFlags, shard *pipeline.ShardSpec, aggrega
 	}
 	store := pipeline.NewStore(f.out, e.Name)
 	// Before anything is written: runs of another BLAS are not added to.
-	if err := sameBLAS(f.skipIn); err != nil {
+	made, madeBLAS, err := runIDsIn(f.skipIn)
+	if err != nil {
 		return err
+	}
+	for _, b := range slices.Sorted(maps.Keys(madeBLAS)) {
+		if blasFamily(b) != blasFamily(tensor.BLASName()) {
+			return errOtherBLAS("--skip-runs-in "+madeBLAS[b], b)
+		}
 	}
 	if !f.force {
 		if err := sameFolderBLAS(append([]string{store.Dir()}, f.reuse...)...); err != nil {
@@ -261,10 +268,6 @@ func execute(cmd *cobra.Command, f execFlags, shard *pipeline.ShardSpec, aggrega
 	}
 
 	if len(f.skipIn) > 0 {
-		made, err := runIDsIn(f.skipIn)
-		if err != nil {
-			return err
-		}
 		kept := make([]pipeline.Run, 0, len(runs))
 		for _, r := range runs {
 			if !made[r.ID] {
@@ -320,31 +323,35 @@ func execute(cmd *cobra.Command, f execFlags, shard *pipeline.ShardSpec, aggrega
 	return nil
 }
 
-// runIDsIn reads the run_id column of the CSV files.
-func runIDsIn(files []string) (map[string]bool, error) {
-	ids := map[string]bool{}
+// runIDsIn reads the run_id column of the CSV files, and their blas column
+// when they have one: each BLAS value they hold, with a file that holds it.
+func runIDsIn(files []string) (ids map[string]bool, blas map[string]string, err error) {
+	ids, blas = map[string]bool{}, map[string]string{}
 	for _, name := range files {
 		f, err := os.Open(name)
 		if err != nil {
-			return nil, fmt.Errorf("--skip-runs-in: %w", err)
+			return nil, nil, fmt.Errorf("--skip-runs-in: %w", err)
 		}
 		recs, err := csv.NewReader(f).ReadAll()
 		f.Close()
 		if err != nil {
-			return nil, fmt.Errorf("--skip-runs-in %s: %w", name, err)
+			return nil, nil, fmt.Errorf("--skip-runs-in %s: %w", name, err)
 		}
-		col := -1
+		col, blasCol := -1, -1
 		if len(recs) > 0 {
-			col = slices.Index(recs[0], "run_id")
+			col, blasCol = slices.Index(recs[0], "run_id"), slices.Index(recs[0], "blas")
 		}
 		if col < 0 {
-			return nil, fmt.Errorf("--skip-runs-in %s: no run_id column in its header", name)
+			return nil, nil, fmt.Errorf("--skip-runs-in %s: no run_id column in its header", name)
 		}
 		for _, r := range recs[1:] {
 			ids[r[col]] = true
+			if blasCol >= 0 && r[blasCol] != "" {
+				blas[r[blasCol]] = name
+			}
 		}
 	}
-	return ids, nil
+	return ids, blas, nil
 }
 
 // blasFamily is the BLAS of a run's blas column ("openblas:Haswell/avx2" is
@@ -359,30 +366,7 @@ func blasFamily(s string) string {
 // libopenblas-dev and make builds with the pure-Go gonum.
 func errOtherBLAS(where, theirs string) error {
 	return fmt.Errorf("%s: its runs used %s and this deni uses %s, so results would mix two arithmetics: "+
-		"build with the same BLAS (install libopenblas-dev, then make build; docs/engine.md#blas)", where, blasFamily(theirs), blasFamily(tensor.BLASName()))
-}
-
-// sameBLAS checks the blas column of per-run tables (--skip-runs-in) against
-// this binary's BLAS.
-func sameBLAS(files []string) error {
-	for _, name := range files {
-		f, err := os.Open(name)
-		if err != nil {
-			return fmt.Errorf("--skip-runs-in: %w", err)
-		}
-		recs, err := csv.NewReader(f).ReadAll()
-		f.Close()
-		if err != nil || len(recs) == 0 {
-			continue // runIDsIn has read them
-		}
-		col := slices.Index(recs[0], "blas")
-		for _, r := range recs[1:] {
-			if col >= 0 && r[col] != "" && blasFamily(r[col]) != blasFamily(tensor.BLASName()) {
-				return errOtherBLAS("--skip-runs-in "+name, r[col])
-			}
-		}
-	}
-	return nil
+		"build deni with theirs (make deps build installs OpenBLAS; docs/engine.md#blas)", where, blasFamily(theirs), blasFamily(tensor.BLASName()))
 }
 
 // sameFolderBLAS checks one committed run of each results folder (the one
@@ -390,9 +374,10 @@ func sameBLAS(files []string) error {
 // folder's runs were made by one build, so one run speaks for it.
 func sameFolderBLAS(dirs ...string) error {
 	for _, d := range dirs {
+		store := pipeline.OpenStore(d)
 		files, _ := filepath.Glob(filepath.Join(d, results.TableRuns, "*.parquet"))
 		for _, file := range files {
-			row, err := pipeline.OpenStore(d).ReadRun(strings.TrimSuffix(filepath.Base(file), ".parquet"))
+			row, err := store.ReadRun(strings.TrimSuffix(filepath.Base(file), ".parquet"))
 			if err != nil || row.BLAS == "" {
 				continue // unreadable: the executor redoes it
 			}
