@@ -30,20 +30,23 @@ export DENI_DATA_DIR ?= $(SHARED)/datasets
 export DENI_SHARED   ?= $(SHARED)
 endif
 
-.PHONY: build run quickstart test tests deps bench lint clean notebook corpus model model-embed
+.PHONY: build binary run quickstart test tests deps bench lint clean notebook corpus model model-embed
 
-build:
+# `make build`, `make run` and `make test` first install what they need (deps),
+# then run a second make so that the BLAS detection above sees a fresh install.
+build: deps
+	@$(MAKE) --no-print-directory binary
+
+binary:
 	$(GO) build -buildvcs=auto -tags '$(TAGS)' -o $(BIN) ./cmd/deni
 
-# `make run` and `make test` first install what they need (deps), then run a
-# second make so that the BLAS detection above sees a fresh install.
 run: deps
 	@$(MAKE) --no-print-directory quickstart
 
 # A soft heap limit for the quickstart's two DENI runs side by side (about
 # 0.9 GB live): 1.45 GB RSS instead of 3.4 at no cost in time
 # (docs/running.md). Set GOMEMLIMIT to override.
-quickstart: build
+quickstart: binary
 	GOMEMLIMIT=$${GOMEMLIMIT:-1300MiB} ./$(BIN) run -c experiments/quickstart.yaml
 
 test: deps

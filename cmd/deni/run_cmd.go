@@ -366,7 +366,7 @@ func blasFamily(s string) string {
 // libopenblas-dev and make builds with the pure-Go gonum.
 func errOtherBLAS(where, theirs string) error {
 	return fmt.Errorf("%s: its runs used %s and this deni uses %s, so results would mix two arithmetics: "+
-		"build deni with theirs (make deps build installs OpenBLAS; docs/engine.md#blas)", where, blasFamily(theirs), blasFamily(tensor.BLASName()))
+		"build deni with theirs (make build installs OpenBLAS; docs/engine.md#blas)", where, blasFamily(theirs), blasFamily(tensor.BLASName()))
 }
 
 // sameFolderBLAS checks one committed run of each results folder (the one
