@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/csv"
 	"fmt"
@@ -312,5 +313,92 @@ func TestEnsembleSizeVotes(t *testing.T) {
 		if wantMatch := map[bool]string{true: "true", false: ""}[r[4] == "3"]; r[7] != wantMatch {
 			t.Errorf("k %s %s: matches_run %q, want %q", r[4], r[5], r[7], wantMatch)
 		}
+	}
+}
+
+// holm is Holm's step-down adjustment, written apart from the SQL's:
+// statsmodels' multipletests(p, method='holm')[1].
+func holm(p []float64) []float64 {
+	order := make([]int, len(p))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(p[a], p[b]) })
+	adj, running := make([]float64, len(p)), 0.0
+	for rank, i := range order {
+		running = math.Max(running, math.Min(1, float64(len(p)-rank)*p[i]))
+		adj[i] = running
+	}
+	return adj
+}
+
+// The literature table's _holm columns are Holm's adjustment of each
+// dataset's p-values against default, one family per dataset and test.
+func TestLiteratureHolm(t *testing.T) {
+	// Golden: /usr/bin/python3 -c "from statsmodels.stats.multitest import multipletests;
+	// print(list(multipletests([0.0267,0.0739,0.0757,0.1802,0.3361,0.8291,0.01,0.0757,0.5], method='holm')[1]))"
+	golden := []float64{0.2136, 0.5173, 0.5173, 0.7208, 1, 1, 0.09, 0.5173, 1}
+	for i, g := range holm([]float64{0.0267, 0.0739, 0.0757, 0.1802, 0.3361, 0.8291, 0.01, 0.0757, 0.5}) {
+		near(t, fmt.Sprintf("holm[%d]", i), g, golden[i], 1e-12)
+	}
+	// Two datasets, seven cells each: spreads and means apart enough that
+	// some raw p-values are small and the adjustment matters.
+	var rows []string
+	for di, dataset := range []string{"trec", "sst2"} {
+		for ci, cell := range []string{"default", "a", "b", "c", "d", "e", "f"} {
+			spread := []float64{1, 0.2, 0.62, 3, 1.1, 0.9, 4}[ci]
+			shift := []float64{0, 0.03, 0.001, -0.01, 0.02, 0.008, -0.05}[ci] * float64(1+di)
+			for r := range 10 {
+				noise := math.Sin(float64(1+r*7+ci*3+di)) * 0.01 // deterministic, mean near 0
+				rows = append(rows, fmt.Sprintf("('%s', '%s', NULL, %d, %g, NULL, 6, 100, 1e12)",
+					dataset, cell, r, 0.7+shift+spread*noise))
+			}
+		}
+	}
+	prefix := "CREATE OR REPLACE VIEW study_runs AS SELECT * FROM (VALUES " + strings.Join(rows, ", ") +
+		") t(dataset, strategy, combine, run_index, macro_f1, majority_macro_f1, classes, optimizer_steps, train_flops);\n"
+	sql, err := os.ReadFile(filepath.Join("..", "experiments", "literature.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare, err := OpenBare(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bare.Close()
+	var out bytes.Buffer
+	if err := bare.Query(context.Background(), prefix+string(sql)+
+		"\nSELECT dataset, cell, bf_p, bf_p_holm, welch_p, welch_p_holm FROM literature WHERE cell <> 'default' ORDER BY dataset, cell;",
+		&out, "csv"); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&out).ReadAll()
+	if err != nil || len(recs) != 1+2*6 {
+		t.Fatalf("%d rows (%v), want 12 and a header", len(recs), err)
+	}
+	num := func(s string) float64 {
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	adjusted := 0
+	for _, ds := range [][][]string{recs[1:7], recs[7:]} {
+		for _, col := range []int{2, 4} {
+			var raw []float64
+			for _, r := range ds {
+				raw = append(raw, num(r[col]))
+			}
+			for i, want := range holm(raw) {
+				near(t, ds[i][0]+"/"+ds[i][1]+" "+recs[0][col+1], num(ds[i][col+1]), want, 1e-12)
+				if raw[i] < 0.05 && want >= 0.05 {
+					adjusted++
+				}
+			}
+		}
+	}
+	if adjusted == 0 {
+		t.Error("no raw p below 0.05 rose above it: the fixture does not exercise the adjustment")
 	}
 }

@@ -10,7 +10,8 @@
 -- std ratios to default (below 1: narrower) and the mean std rank within
 -- the datasets (1 = narrowest); datasets where the spread is narrower or
 -- wider (Brown-Forsythe p < 0.05) and where the mean is higher or lower
--- (Welch p < 0.05); datasets where it is on the cost-spread frontier
+-- (Welch p < 0.05), each also after Holm's adjustment over the dataset's
+-- cells (the _holm columns: what survives the ~22 comparisons); datasets where it is on the cost-spread frontier
 -- (pareto in experiments/literature.sql); the mean shift of macro-F1 ×100; optimizer steps and
 -- training FLOPs as multiples of default's, averaged over the datasets.
 WITH ranked AS (
@@ -23,9 +24,13 @@ SELECT cell,
        round(exp(avg(ln(nullif(std_ratio, 0)))), 2) AS std_ratio_geomean,
        round(avg(std_rank), 1) AS mean_std_rank,
        count(*) FILTER (WHERE std_ratio < 1 AND bf_p < 0.05) AS narrower,
+       count(*) FILTER (WHERE std_ratio < 1 AND bf_p_holm < 0.05) AS narrower_holm,
        count(*) FILTER (WHERE std_ratio > 1 AND bf_p < 0.05) AS wider,
+       count(*) FILTER (WHERE std_ratio > 1 AND bf_p_holm < 0.05) AS wider_holm,
        count(*) FILTER (WHERE delta_mean > 0 AND welch_p < 0.05) AS higher_mean,
+       count(*) FILTER (WHERE delta_mean > 0 AND welch_p_holm < 0.05) AS higher_mean_holm,
        count(*) FILTER (WHERE delta_mean < 0 AND welch_p < 0.05) AS lower_mean,
+       count(*) FILTER (WHERE delta_mean < 0 AND welch_p_holm < 0.05) AS lower_mean_holm,
        count(*) FILTER (WHERE pareto) AS pareto,
        round(100 * avg(delta_mean), 2) AS delta_mean,
        round(avg(steps_x), 2) AS steps_x,

@@ -12,7 +12,10 @@
 -- chance (macro-F1 <= 1/classes); optimizer steps and analytic training
 -- FLOPs per run, both as multiples of default's; std ratio to default;
 -- Brown-Forsythe and Welch p against default (bf_p, welch_p: scipy's
--- levene(center='median') and ttest_ind(equal_var=False)); rank by std
+-- levene(center='median') and ttest_ind(equal_var=False)) and the same
+-- Holm-adjusted over the dataset's cells (bf_p_holm, welch_p_holm: about 22
+-- comparisons with default per dataset, so a raw p of 0.01 is no finding
+-- alone; statsmodels' multipletests(method='holm')); rank by std
 -- within the dataset (1 = narrowest); pareto: no other cell of the dataset
 -- is at least as narrow at no more training FLOPs and better in one of the
 -- two, so the cells marked true are the choices worth their cost. The view
@@ -48,14 +51,33 @@ WITH r AS (
            s.mean - b.d_mean AS delta_mean, s.std / nullif(b.d_std, 0) AS std_ratio,
            bf_p(s.xs, b.d_xs) AS bf_p, welch_p(s.xs, b.d_xs) AS welch_p
     FROM stats s LEFT JOIN base b USING (dataset)
+), tests AS (
+    -- Holm's step-down adjustment, per dataset and test, over every cell
+    -- compared with default: the i-th smallest of m p-values becomes the
+    -- running maximum of (m - i + 1) * p, capped at 1.
+    SELECT dataset, cell, 'bf' AS test, bf_p AS p FROM cells_vs_default WHERE cell <> 'default' AND bf_p IS NOT NULL
+    UNION ALL
+    SELECT dataset, cell, 'welch', welch_p FROM cells_vs_default WHERE cell <> 'default' AND welch_p IS NOT NULL
+), scaled AS (
+    SELECT *, (count(*) OVER family - row_number() OVER (family ORDER BY p, cell) + 1) * p AS scaled_p
+    FROM tests WINDOW family AS (PARTITION BY dataset, test)
+), holm AS (
+    SELECT dataset, cell,
+           max(adjusted) FILTER (WHERE test = 'bf') AS bf_p_holm,
+           max(adjusted) FILTER (WHERE test = 'welch') AS welch_p_holm
+    FROM (SELECT dataset, cell, test,
+                 least(1, max(scaled_p) OVER (PARTITION BY dataset, test ORDER BY p, cell
+                                               ROWS UNBOUNDED PRECEDING)) AS adjusted
+          FROM scaled)
+    GROUP BY dataset, cell
 )
-SELECT *,
+SELECT l.*, h.bf_p_holm, h.welch_p_holm,
        NOT EXISTS (
            SELECT 1 FROM cells_vs_default o
            WHERE o.dataset = l.dataset AND o.std <= l.std AND o.flops_x <= l.flops_x
              AND (o.std < l.std OR o.flops_x < l.flops_x)
        ) AS pareto
-FROM cells_vs_default l;
+FROM cells_vs_default l LEFT JOIN holm h USING (dataset, cell);
 
 SELECT dataset,
        rank() OVER (PARTITION BY dataset ORDER BY std) AS std_rank,
@@ -68,7 +90,9 @@ SELECT dataset,
        round(100 * delta_mean, 2) AS delta_mean,
        round(std_ratio, 2) AS std_ratio,
        round(bf_p, 4) AS bf_p,
+       round(bf_p_holm, 4) AS bf_p_holm,
        round(welch_p, 4) AS welch_p,
+       round(welch_p_holm, 4) AS welch_p_holm,
        pareto
 FROM literature
 ORDER BY dataset, std_rank, cell;
