@@ -196,12 +196,19 @@ func TestStudyTablesFromTheRunsCSV(t *testing.T) {
 			t.Errorf("no %s row in the study table", c)
 		}
 	}
-	lit := map[string]bool{}
-	for _, r := range queryFiles(t, d, "runs.sql", "literature.sql") {
-		lit[r[2]] = true
+	// A prediction of the soup runs one model, its vote every member.
+	lit := map[string]string{}
+	table := queryFiles(t, d, "runs.sql", "literature.sql")
+	col := slices.Index(table[0], "inference_x")
+	for _, r := range table[1:] {
+		if r[0] == "trec" {
+			lit[r[2]] = r[col]
+		}
 	}
-	if !lit["ensemble[vote]"] {
-		t.Errorf("no ensemble[vote] row in the literature table: %v", lit)
+	for cell, want := range map[string]string{"ensemble": "1", "ensemble[vote]": "10", "deni": "10", "default": "1"} {
+		if lit[cell] != want {
+			t.Errorf("literature table: %s inference_x %q, want %s (%v)", cell, lit[cell], want, lit)
+		}
 	}
 }
 
@@ -225,12 +232,12 @@ func TestLiteratureParetoFrontier(t *testing.T) {
 	var rows []string
 	for _, c := range cells {
 		for i, o := range []float64{0.01, -0.01, 0.02, -0.02} {
-			rows = append(rows, fmt.Sprintf("('trec', '%s', NULL, %d, %g, NULL, 6, 100, %g)",
+			rows = append(rows, fmt.Sprintf("('trec', '%s', NULL, %d, %g, NULL, 6, 100, %g, 1)",
 				c.name, i, 0.7+o*c.spread, c.flops*1e12))
 		}
 	}
 	prefix := "CREATE OR REPLACE VIEW study_runs AS SELECT * FROM (VALUES " + strings.Join(rows, ", ") +
-		") t(dataset, strategy, combine, run_index, macro_f1, majority_macro_f1, classes, optimizer_steps, train_flops);\n"
+		") t(dataset, strategy, combine, run_index, macro_f1, majority_macro_f1, classes, optimizer_steps, train_flops, members);\n"
 	bare, err := OpenBare(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -350,13 +357,13 @@ func TestLiteratureHolm(t *testing.T) {
 			shift := []float64{0, 0.03, 0.001, -0.01, 0.02, 0.008, -0.05}[ci] * float64(1+di)
 			for r := range 10 {
 				noise := math.Sin(float64(1+r*7+ci*3+di)) * 0.01 // deterministic, mean near 0
-				rows = append(rows, fmt.Sprintf("('%s', '%s', NULL, %d, %g, NULL, 6, 100, 1e12)",
+				rows = append(rows, fmt.Sprintf("('%s', '%s', NULL, %d, %g, NULL, 6, 100, 1e12, 1)",
 					dataset, cell, r, 0.7+shift+spread*noise))
 			}
 		}
 	}
 	prefix := "CREATE OR REPLACE VIEW study_runs AS SELECT * FROM (VALUES " + strings.Join(rows, ", ") +
-		") t(dataset, strategy, combine, run_index, macro_f1, majority_macro_f1, classes, optimizer_steps, train_flops);\n"
+		") t(dataset, strategy, combine, run_index, macro_f1, majority_macro_f1, classes, optimizer_steps, train_flops, members);\n"
 	sql, err := os.ReadFile(filepath.Join("..", "experiments", "literature.sql"))
 	if err != nil {
 		t.Fatal(err)

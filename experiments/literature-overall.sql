@@ -12,8 +12,9 @@
 -- wider (Brown-Forsythe p < 0.05) and where the mean is higher or lower
 -- (Welch p < 0.05), each also after Holm's adjustment over the dataset's
 -- cells (the _holm columns: what survives the ~22 comparisons); datasets where it is on the cost-spread frontier
--- (pareto in experiments/literature.sql); the mean shift of macro-F1 ×100; optimizer steps and
--- training FLOPs as multiples of default's, averaged over the datasets.
+-- (pareto in experiments/literature.sql); the mean shift of macro-F1 ×100; optimizer steps,
+-- training FLOPs and models a prediction runs as multiples of default's,
+-- averaged over the datasets.
 WITH ranked AS (
     SELECT *, rank() OVER (PARTITION BY dataset ORDER BY std) AS std_rank
     FROM literature
@@ -34,7 +35,8 @@ SELECT cell,
        count(*) FILTER (WHERE pareto) AS pareto,
        round(100 * avg(delta_mean), 2) AS delta_mean,
        round(avg(steps_x), 2) AS steps_x,
-       round(avg(flops_x), 2) AS flops_x
+       round(avg(flops_x), 2) AS flops_x,
+       round(avg(inference_x), 2) AS inference_x
 FROM ranked
 GROUP BY cell
 ORDER BY std_ratio_geomean, steps_x, cell;

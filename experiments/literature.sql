@@ -10,7 +10,10 @@
 -- its soup (combine: soup): the same runs' majority vote (no extra CPU).
 -- Columns: F1 ×100 (population std, as the paper); worst run; runs at
 -- chance (macro-F1 <= 1/classes); optimizer steps and analytic training
--- FLOPs per run, both as multiples of default's; std ratio to default;
+-- FLOPs per run, both as multiples of default's, and inference_x, the models
+-- a test prediction runs as a multiple of default's (an ensemble's vote its
+-- voters, a soup or an averaged model one: what serving it costs); std
+-- ratio to default;
 -- Brown-Forsythe and Welch p against default (bf_p, welch_p: scipy's
 -- levene(center='median') and ttest_ind(equal_var=False)) and the same
 -- Holm-adjusted over the dataset's cells (bf_p_holm, welch_p_holm: about 22
@@ -26,28 +29,34 @@ WITH r AS (
     -- Typed here: a per-run CSV whose readouts are all empty reads as text.
     SELECT dataset, strategy, combine, run_index::INTEGER AS run_index, macro_f1::DOUBLE AS macro_f1,
            majority_macro_f1::DOUBLE AS majority_macro_f1, classes::INTEGER AS classes,
-           optimizer_steps::BIGINT AS optimizer_steps, train_flops::DOUBLE AS train_flops
+           optimizer_steps::BIGINT AS optimizer_steps, train_flops::DOUBLE AS train_flops,
+           greatest(coalesce(members::INTEGER, 1), 1) AS voters
     FROM study_runs
 ), cells AS (
-    SELECT dataset, strategy AS cell, run_index, macro_f1 AS f1, classes, optimizer_steps, train_flops
+    -- models: how many models a test prediction runs (the soup is one).
+    SELECT dataset, strategy AS cell, run_index, macro_f1 AS f1, classes, optimizer_steps, train_flops,
+           CASE WHEN combine = 'soup' THEN 1 ELSE voters END AS models
     FROM r
     UNION ALL
-    SELECT dataset, strategy || '[vote]', run_index, majority_macro_f1, classes, optimizer_steps, train_flops
+    SELECT dataset, strategy || '[vote]', run_index, majority_macro_f1, classes, optimizer_steps, train_flops,
+           voters
     FROM r
     WHERE combine = 'soup' AND majority_macro_f1 IS NOT NULL
 ), stats AS (
     SELECT dataset, cell, count(*) AS n,
            avg(f1) AS mean, stddev_pop(f1) AS std, min(f1) AS worst,
            count(*) FILTER (WHERE f1 <= 1.0 / classes) AS at_chance,
-           avg(optimizer_steps) AS steps, avg(train_flops) AS flops,
+           avg(optimizer_steps) AS steps, avg(train_flops) AS flops, avg(models) AS models,
            list(f1 ORDER BY run_index) AS xs
     FROM cells GROUP BY dataset, cell
 ), base AS (
-    SELECT dataset, mean AS d_mean, std AS d_std, xs AS d_xs, steps AS d_steps, flops AS d_flops
+    SELECT dataset, mean AS d_mean, std AS d_std, xs AS d_xs, steps AS d_steps, flops AS d_flops,
+           models AS d_models
     FROM stats WHERE cell = 'default'
 ), cells_vs_default AS (
     SELECT s.dataset, s.cell, s.n, s.mean, s.std, s.worst, s.at_chance,
            s.steps / b.d_steps AS steps_x, s.flops / b.d_flops AS flops_x,
+           s.models / b.d_models AS inference_x,
            s.mean - b.d_mean AS delta_mean, s.std / nullif(b.d_std, 0) AS std_ratio,
            bf_p(s.xs, b.d_xs) AS bf_p, welch_p(s.xs, b.d_xs) AS welch_p
     FROM stats s LEFT JOIN base b USING (dataset)
@@ -87,6 +96,7 @@ SELECT dataset,
        at_chance,
        round(steps_x, 2) AS steps_x,
        round(flops_x, 2) AS flops_x,
+       round(inference_x, 2) AS inference_x,
        round(100 * delta_mean, 2) AS delta_mean,
        round(std_ratio, 2) AS std_ratio,
        round(bf_p, 4) AS bf_p,
