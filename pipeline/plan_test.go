@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -193,3 +194,37 @@ type fakeModels struct {
 
 func (m fakeModels) FilesID(string) string            { return m.files }
 func (m fakeModels) DefaultLR(string, string) float64 { return m.lr }
+
+// train.eval_order: naming the default (test) is the same run as leaving it
+// out, so the IDs of runs made before the option stay; length is a run of
+// its own; anything else is refused with the key's name.
+func TestPlanEvalOrder(t *testing.T) {
+	ids := map[string]string{}
+	for _, order := range []string{"", "test", "length"} {
+		spec := acceptanceSpec
+		if order != "" {
+			spec = withEvalOrder(t, order)
+		}
+		e, err := Parse("q.yaml", []byte(spec), testRegistries)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[order] = Plan(e, nil)[0].ID
+	}
+	if ids["test"] != ids[""] || ids["length"] == ids[""] {
+		t.Errorf("IDs: unset %s, test %s, length %s", ids[""], ids["test"], ids["length"])
+	}
+	_, err := Parse("q.yaml", []byte(withEvalOrder(t, "random")), testRegistries)
+	if err == nil || !strings.Contains(err.Error(), `train.eval_order "random" is not one of [test length]`) {
+		t.Errorf("eval_order random: %v", err)
+	}
+}
+
+// withEvalOrder is the acceptance spec with train.eval_order set.
+func withEvalOrder(t *testing.T, order string) string {
+	spec := strings.Replace(acceptanceSpec, "schedule: linear}", "schedule: linear, eval_order: "+order+"}", 1)
+	if spec == acceptanceSpec {
+		t.Fatal("the acceptance spec's train: has no `schedule: linear}` to add eval_order to")
+	}
+	return spec
+}

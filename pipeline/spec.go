@@ -170,8 +170,20 @@ type TrainSpec struct {
 	Warmup        float64        `yaml:"warmup"`  // warm-up fraction of the warm-up schedules
 	MaxLen        map[string]int `yaml:"max_len"` // tokens per dataset; "default" for the rest
 	Padding       string         `yaml:"padding"` // longest (pad to the batch's longest) | max_length (as the reference)
-	HeadDropout   float64        `yaml:"head_dropout"`
+	// EvalOrder is how the test set is batched for prediction: "" (test
+	// order, as every run before it) or "length" (batches of similar token
+	// counts: less padding; the logits' last bits differ, so it is a
+	// different run). Omitted from the run ID when empty, so it leaves the
+	// IDs of existing runs as they were.
+	EvalOrder   string  `yaml:"eval_order" json:",omitempty"`
+	HeadDropout float64 `yaml:"head_dropout"`
 }
+
+// The test set's batching for prediction (TrainSpec.EvalOrder).
+const (
+	EvalOrderTest   = "test"   // in test order (the default; stored as "")
+	EvalOrderLength = "length" // by token count
+)
 
 // PaperMaxLen is the reference run script's max_len per dataset.
 var PaperMaxLen = map[string]int{"sst2": 50, "mrpc": 50, "boolq": 50, "ag_news": 50, "db_pedia": 50,
@@ -284,6 +296,9 @@ func Parse(file string, b []byte, reg Registries) (*Experiment, error) {
 	}
 	if err := e.validate(file, reg); err != nil {
 		return nil, err
+	}
+	if e.Train.EvalOrder == EvalOrderTest {
+		e.Train.EvalOrder = "" // the default, named: the same runs as unnamed
 	}
 	return &e, nil
 }
@@ -530,6 +545,8 @@ func (e *Experiment) validate(file string, reg Registries) error {
 		return bad("train.schedule %q is not one of %v", e.Train.Schedule, reg.Schedules.Names())
 	case e.Train.Padding != "longest" && e.Train.Padding != "max_length":
 		return bad("train.padding %q is not one of [longest max_length]", e.Train.Padding)
+	case e.Train.EvalOrder != "" && e.Train.EvalOrder != EvalOrderTest && e.Train.EvalOrder != EvalOrderLength:
+		return bad("train.eval_order %q is not one of [test length]", e.Train.EvalOrder)
 	case e.Train.Warmup < 0 || e.Train.Warmup >= 1:
 		return bad("train.warmup must be a fraction in [0, 1)")
 	case e.Train.HeadDropout < 0 || e.Train.HeadDropout >= 1:

@@ -174,6 +174,7 @@ func (t *Trainer) Run(ctx context.Context, r pipeline.Run) (*pipeline.Result, er
 	setup := strategy.Setup{
 		Strategy: r.Strategy, Epochs: tr.Epochs, BatchSize: tr.BatchSize, EvalBatch: tr.EvalBatchSize,
 		LR: lr, Optimizer: ocfg, Schedule: tr.Schedule, NoiseLayer: noiseLayer, PadTo: padTo,
+		EvalByLength: tr.EvalOrder == pipeline.EvalOrderLength,
 		Seeds: strategy.Seeds{SampleOrder: r.Seeds.SampleOrder, ModelInit: r.Seeds.ModelInit,
 			ModelRandomness: r.Seeds.ModelRandomness, Noise: r.Seeds.Noise},
 		Parallel:   runtime.GOMAXPROCS(0),

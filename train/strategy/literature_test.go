@@ -312,3 +312,60 @@ func TestCoresBoundConcurrency(t *testing.T) {
 		t.Errorf("%d cores free after the runs, want 1 (one is held)", got)
 	}
 }
+
+// TestEvalByLength: the samples are batched shortest first (stable), every
+// sample is predicted once under its own index, and its logits are the
+// test-order ones up to the last bits.
+func TestEvalByLength(t *testing.T) {
+	test := toyData(150, 5)
+	order := evalOrder(test, true)
+	seen := make([]bool, len(test))
+	for k, i := range order {
+		seen[i] = true
+		if k > 0 {
+			a, b := test[order[k-1]], test[i]
+			if len(a.IDs) > len(b.IDs) || len(a.IDs) == len(b.IDs) && order[k-1] > i {
+				t.Fatalf("position %d: sample %d (%d tokens) after %d (%d tokens)", k, i, len(b.IDs), order[k-1], len(a.IDs))
+			}
+		}
+	}
+	if slices.Contains(seen, false) || len(order) != len(test) {
+		t.Fatal("the order is not a permutation of the samples")
+	}
+	if got := evalOrder(test, false); !slices.Equal(got, slices.Sorted(slices.Values(got))) {
+		t.Error("test order is not the samples' order")
+	}
+	logits := func(byLength bool) [][]float32 {
+		s := setup(t, schedule.Default)
+		s.EvalBatch, s.EvalByLength = 16, byLength
+		r, err := newRun(s, s.Seeds, newBow(30, 8, 3), toyData(64, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, _ := newBow(30, 8, 3)(rand.New(rand.NewPCG(3, 3)))
+		out := make([][]float32, len(test))
+		var calls []int
+		r.eachLogits(m, test, func(i int, l []float32) {
+			if out[i] != nil {
+				t.Fatalf("sample %d predicted twice", i)
+			}
+			out[i] = slices.Clone(l)
+			calls = append(calls, i)
+		})
+		if !slices.Equal(calls, evalOrder(test, byLength)) {
+			t.Errorf("by length %v: predicted in the order %v", byLength, calls)
+		}
+		return out
+	}
+	inOrder, byLength := logits(false), logits(true)
+	for i := range test {
+		if byLength[i] == nil {
+			t.Fatalf("sample %d not predicted", i)
+		}
+		for j := range inOrder[i] {
+			if d := math.Abs(float64(inOrder[i][j] - byLength[i][j])); d > 1e-5 {
+				t.Fatalf("sample %d: logits %v by length, %v in order", i, byLength[i], inOrder[i])
+			}
+		}
+	}
+}

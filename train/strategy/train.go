@@ -1,10 +1,12 @@
 package strategy
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/deni-project/deni/internal/results"
 	"github.com/deni-project/deni/internal/seeds"
@@ -50,9 +52,13 @@ type Setup struct {
 	Schedule   string // optim schedule name
 	NoiseLayer string // head | trainable (the caller resolves auto)
 	PadTo      int    // 0: pad each batch to its longest sample; else to PadTo tokens
-	Seeds      Seeds
-	Parallel   int    // most models trained concurrently (members of a population, models of an ensemble)
-	Cores      *Cores // when set, concurrency beyond the run's own core only on free cores of the pool
+	// EvalByLength predicts in batches of samples of similar length (by
+	// token count, stable) instead of in the samples' order: less padding,
+	// other last bits in the logits (docs/engine.md#where-a-runs-time-goes).
+	EvalByLength bool
+	Seeds        Seeds
+	Parallel     int    // most models trained concurrently (members of a population, models of an ensemble)
+	Cores        *Cores // when set, concurrency beyond the run's own core only on free cores of the pool
 	// Validation is carved from the labelled set for strategies that choose
 	// a model on it (early_discard); the training set excludes it.
 	Validation []Sample
@@ -767,25 +773,36 @@ func (r *run) vote(voters []Model, shown Model, test []Sample) *Outcome {
 
 // eachLogits evaluates m on test in eval mode and calls f with every
 // sample's index and logits (valid during the call). Batches keep the
-// test set's order: sorting by length would pad less, but a sample's logits
-// then change in their last bits (GEMM shapes change), and so would every
-// stored result.
+// test set's order unless Setup.EvalByLength: sorting by length pads less,
+// but a sample's logits then change in their last bits (GEMM shapes
+// change), so it is an option of the experiment, and a run of its own.
 func (r *run) eachLogits(m Model, test []Sample, f func(i int, logits []float32)) {
 	c := m.Classes()
 	var b Batch
 	logits := make([]float32, r.s.EvalBatch*c)
+	order := evalOrder(test, r.s.EvalByLength)
 	idx := make([]int, 0, r.s.EvalBatch)
 	for lo := 0; lo < len(test); lo += r.s.EvalBatch {
-		idx = idx[:0]
-		for i := lo; i < min(lo+r.s.EvalBatch, len(test)); i++ {
-			idx = append(idx, i)
-		}
+		idx = append(idx[:0], order[lo:min(lo+r.s.EvalBatch, len(test))]...)
 		fillBatch(&b, test, idx, r.s.PadTo, false)
 		m.Logits(&b, logits[:b.B*c])
 		for row, i := range idx {
 			f(i, logits[row*c:(row+1)*c])
 		}
 	}
+}
+
+// evalOrder is the order in which the samples are batched for prediction:
+// theirs, or by token count (stable, so equal lengths keep their order).
+func evalOrder(samples []Sample, byLength bool) []int {
+	order := make([]int, len(samples))
+	for i := range order {
+		order[i] = i
+	}
+	if byLength {
+		slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(len(samples[a].IDs), len(samples[b].IDs)) })
+	}
+	return order
 }
 
 // soup replaces the outcome's shown model by the uniform average of the
