@@ -57,6 +57,7 @@ var needs = map[string][]string{
 	"deni-study-decision.sql": {"runs.sql", "deni-study.sql"},
 	"literature.sql":          {"runs.sql"},
 	"literature-overall.sql":  {"runs.sql", "literature.sql"},
+	"literature-compact.sql":  {"runs.sql", "literature.sql"},
 	"ensemble-size-table.sql": {"ensemble-size.sql"},
 }
 
