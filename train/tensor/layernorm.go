@@ -43,25 +43,23 @@ func (g *Graph) layerNorm(x, res, w, b *Tensor, eps float32) *Tensor {
 		mean, rstd = st[:n], st[n:]
 	}
 	wd, bd := w.Data[:c], b.Data[:c]
-	for r := 0; r < n; r++ {
-		xr := in.Data[r*c : (r+1)*c]
-		var s float32
-		for _, v := range xr {
-			s += v
-		}
-		m := s / float32(c)
-		var vs float32
-		for _, v := range xr {
-			d := v - m
-			vs += d * d
-		}
-		rs := float32(1 / math.Sqrt(float64(vs/float32(c)+eps)))
-		or := out.Data[r*c : (r+1)*c]
-		for i, v := range xr {
-			or[i] = (v-m)*rs*wd[i] + bd[i]
-		}
-		if mean != nil {
-			mean[r], rstd[r] = m, rs
+	var ms, rss [4]float32
+	for r := 0; r < n; r += 4 {
+		k := rowStats(ms[:], rss[:], in.Data[r*c:], min(4, n-r), c, eps)
+		for j := range k {
+			xr, or := in.Data[(r+j)*c:(r+j+1)*c], out.Data[(r+j)*c:(r+j+1)*c]
+			m, rs := ms[j], rss[j]
+			done := 0
+			if useSIMD {
+				done = c &^ 7
+				layerNormOutAVX2(or[:done], xr[:done], wd[:done], bd[:done], m, rs)
+			}
+			for i := done; i < c; i++ {
+				or[i] = (xr[i]-m)*rs*wd[i] + bd[i]
+			}
+			if mean != nil {
+				mean[r+j], rstd[r+j] = m, rs
+			}
 		}
 	}
 	nd := node{op: opLayerNorm, a: in, b: w, c: b, out: out, s0: mean, s1: rstd, n: [6]int{n, c}}
@@ -70,6 +68,52 @@ func (g *Graph) layerNorm(x, res, w, b *Tensor, eps float32) *Tensor {
 	}
 	g.push(nd)
 	return out
+}
+
+// rowStats writes the mean and 1/√(var + eps) of the first k (1 to 4)
+// rows of x, rows of c values, to mean and rstd, and returns k. Each row's
+// sums run in index order as a plain loop's would (the same bits); four
+// rows at a time only let the CPU overlap their four chains of dependent
+// additions, which bound a single row's loop.
+func rowStats(mean, rstd, x []float32, k, c int, eps float32) int {
+	if k < 4 {
+		for j := range k {
+			xr := x[j*c : (j+1)*c]
+			var s float32
+			for _, v := range xr {
+				s += v
+			}
+			m := s / float32(c)
+			var vs float32
+			for _, v := range xr {
+				d := v - m
+				vs += d * d
+			}
+			mean[j], rstd[j] = m, float32(1/math.Sqrt(float64(vs/float32(c)+eps)))
+		}
+		return k
+	}
+	x0, x1, x2, x3 := x[:c], x[c:2*c], x[2*c:3*c], x[3*c:4*c]
+	var s0, s1, s2, s3 float32
+	for i, v := range x0 {
+		s0 += v
+		s1 += x1[i]
+		s2 += x2[i]
+		s3 += x3[i]
+	}
+	m0, m1, m2, m3 := s0/float32(c), s1/float32(c), s2/float32(c), s3/float32(c)
+	var v0, v1, v2, v3 float32
+	for i, v := range x0 {
+		d0, d1, d2, d3 := v-m0, x1[i]-m1, x2[i]-m2, x3[i]-m3
+		v0 += d0 * d0
+		v1 += d1 * d1
+		v2 += d2 * d2
+		v3 += d3 * d3
+	}
+	for j, sv := range [4][2]float32{{m0, v0}, {m1, v1}, {m2, v2}, {m3, v3}} {
+		mean[j], rstd[j] = sv[0], float32(1/math.Sqrt(float64(sv[1]/float32(c)+eps)))
+	}
+	return 4
 }
 
 // layerNormBackward (as in llm.c): with x̂ = (x − mean)·rstd,

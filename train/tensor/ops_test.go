@@ -330,3 +330,74 @@ func TestDetach(t *testing.T) {
 		t.Error("the layer above Detach got no gradient")
 	}
 }
+
+// TestLayerNormBitsOfThePlainLoop: the forward pass, which computes four
+// rows' statistics at a time, gives the bits of the plain per-row loop (in
+// index order, float32) for every row count and with the fused residual.
+func TestLayerNormBitsOfThePlainLoop(t *testing.T) {
+	plain := func(x, w, b []float32, c int, eps float32) []float32 {
+		out := make([]float32, len(x))
+		for r := 0; r < len(x)/c; r++ {
+			xr := x[r*c : (r+1)*c]
+			var s float32
+			for _, v := range xr {
+				s += v
+			}
+			m := s / float32(c)
+			var vs float32
+			for _, v := range xr {
+				d := v - m
+				vs += d * d
+			}
+			rs := float32(1 / math.Sqrt(float64(vs/float32(c)+eps)))
+			for i, v := range xr {
+				out[r*c+i] = (v-m)*rs*w[i] + b[i]
+			}
+		}
+		return out
+	}
+	saved := useSIMD // the AVX2 kernels and the Go ones
+	defer func() { useSIMD = saved }()
+	r := rand.New(rand.NewPCG(4, 4))
+	for _, c := range []int{5, 128} {
+		for n := 1; n <= 13; n++ {
+			x, res := New(n, c), New(n, c)
+			for i := range x.Data {
+				x.Data[i] = float32(r.NormFloat64() * 3 * float64(1+i%7))
+				res.Data[i] = float32(r.NormFloat64())
+			}
+			w, b := randTensor(r, false, c), randTensor(r, false, c)
+			sum := make([]float32, len(x.Data))
+			for i := range sum {
+				sum[i] = x.Data[i] + res.Data[i]
+			}
+			for _, fused := range []bool{false, true} {
+				for _, simd := range []bool{false, saved} {
+					useSIMD = simd
+					g := NewGraph()
+					got, in := g.LayerNorm(x, w, b, 1e-12), x.Data
+					if fused {
+						got, in = g.AddLayerNorm(x, res, w, b, 1e-12), sum
+					}
+					want := plain(in, w.Data, b.Data, c, 1e-12)
+					for i := range want {
+						if math.Float32bits(got.Data[i]) != math.Float32bits(want[i]) {
+							t.Fatalf("c %d, %d rows, fused %v, simd %v: element %d is %v, the plain loop's %v", c, n, fused, simd, i, got.Data[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkLayerNormForward(b *testing.B) {
+	r := rand.New(rand.NewPCG(4, 4))
+	x := randTensor(r, false, 64*32, 128)
+	w, bias := randTensor(r, false, 128), randTensor(r, false, 128)
+	g := NewGraph()
+	for b.Loop() {
+		g.LayerNorm(x, w, bias, 1e-12)
+		g.Reset()
+	}
+}

@@ -14,6 +14,9 @@ func geluTanhGradAVX2(dx, d, sig, x []float32)
 //go:noescape
 func geluErfAVX2(out, cdf, pdf, x []float32)
 
+//go:noescape
+func layerNormOutAVX2(out, x, w, b []float32, m, rs float32)
+
 func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 func xgetbv() (eax uint32)
 

@@ -272,3 +272,38 @@ geluloop:
 geludone:
 	VZEROUPPER
 	RET
+
+// func layerNormOutAVX2(out, x, w, b []float32, m, rs float32)
+// out[i] = (x[i] − m)·rs·w[i] + b[i] for len(x) &^ 7 elements, in the Go
+// loop's order and without fused multiply-adds: the same bits (each first
+// source operand is the Go loop's first operand, so NaNs propagate alike).
+TEXT ·layerNormOutAVX2(SB), NOSPLIT, $0-104
+	MOVQ         out_base+0(FP), DI
+	MOVQ         x_base+24(FP), SI
+	MOVQ         x_len+32(FP), CX
+	MOVQ         w_base+48(FP), DX
+	MOVQ         b_base+72(FP), R8
+	VBROADCASTSS m+96(FP), Y1
+	VBROADCASTSS rs+100(FP), Y2
+	SHRQ         $3, CX
+	JZ           lndone
+
+lnloop:
+	VMOVUPS (SI), Y0
+	VSUBPS  Y1, Y0, Y0
+	VMULPS  Y2, Y0, Y0
+	VMOVUPS (DX), Y3
+	VMULPS  Y3, Y0, Y0
+	VMOVUPS (R8), Y3
+	VADDPS  Y3, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	ADDQ    $32, R8
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     lnloop
+
+lndone:
+	VZEROUPPER
+	RET
