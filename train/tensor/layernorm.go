@@ -45,20 +45,13 @@ func (g *Graph) layerNorm(x, res, w, b *Tensor, eps float32) *Tensor {
 	wd, bd := w.Data[:c], b.Data[:c]
 	var ms, rss [4]float32
 	for r := 0; r < n; r += 4 {
-		k := rowStats(ms[:], rss[:], in.Data[r*c:], min(4, n-r), c, eps)
+		k := min(4, n-r)
+		rowStats(ms[:], rss[:], in.Data[r*c:], k, c, eps)
 		for j := range k {
-			xr, or := in.Data[(r+j)*c:(r+j+1)*c], out.Data[(r+j)*c:(r+j+1)*c]
-			m, rs := ms[j], rss[j]
-			done := 0
-			if useSIMD {
-				done = c &^ 7
-				layerNormOutAVX2(or[:done], xr[:done], wd[:done], bd[:done], m, rs)
-			}
-			for i := done; i < c; i++ {
-				or[i] = (xr[i]-m)*rs*wd[i] + bd[i]
-			}
+			lo, hi := (r+j)*c, (r+j+1)*c
+			normAffineVec(out.Data[lo:hi], in.Data[lo:hi], wd, bd, ms[j], rss[j])
 			if mean != nil {
-				mean[r+j], rstd[r+j] = m, rs
+				mean[r+j], rstd[r+j] = ms[j], rss[j]
 			}
 		}
 	}
@@ -71,11 +64,11 @@ func (g *Graph) layerNorm(x, res, w, b *Tensor, eps float32) *Tensor {
 }
 
 // rowStats writes the mean and 1/√(var + eps) of the first k (1 to 4)
-// rows of x, rows of c values, to mean and rstd, and returns k. Each row's
+// rows of x, rows of c values, to mean and rstd. Each row's
 // sums run in index order as a plain loop's would (the same bits); four
 // rows at a time only let the CPU overlap their four chains of dependent
 // additions, which bound a single row's loop.
-func rowStats(mean, rstd, x []float32, k, c int, eps float32) int {
+func rowStats(mean, rstd, x []float32, k, c int, eps float32) {
 	if k < 4 {
 		for j := range k {
 			xr := x[j*c : (j+1)*c]
@@ -89,9 +82,9 @@ func rowStats(mean, rstd, x []float32, k, c int, eps float32) int {
 				d := v - m
 				vs += d * d
 			}
-			mean[j], rstd[j] = m, float32(1/math.Sqrt(float64(vs/float32(c)+eps)))
+			mean[j], rstd[j] = m, invStd(vs, c, eps)
 		}
-		return k
+		return
 	}
 	x0, x1, x2, x3 := x[:c], x[c:2*c], x[2*c:3*c], x[3*c:4*c]
 	var s0, s1, s2, s3 float32
@@ -110,10 +103,13 @@ func rowStats(mean, rstd, x []float32, k, c int, eps float32) int {
 		v2 += d2 * d2
 		v3 += d3 * d3
 	}
-	for j, sv := range [4][2]float32{{m0, v0}, {m1, v1}, {m2, v2}, {m3, v3}} {
-		mean[j], rstd[j] = sv[0], float32(1/math.Sqrt(float64(sv[1]/float32(c)+eps)))
-	}
-	return 4
+	mean[0], mean[1], mean[2], mean[3] = m0, m1, m2, m3
+	rstd[0], rstd[1], rstd[2], rstd[3] = invStd(v0, c, eps), invStd(v1, c, eps), invStd(v2, c, eps), invStd(v3, c, eps)
+}
+
+// invStd is 1/√(vs/c + eps) for a row's sum of squared deviations vs.
+func invStd(vs float32, c int, eps float32) float32 {
+	return float32(1 / math.Sqrt(float64(vs/float32(c)+eps)))
 }
 
 // layerNormBackward (as in llm.c): with x̂ = (x − mean)·rstd,

@@ -51,6 +51,21 @@ func expClamped(x float32) float32 {
 	return p * math.Float32frombits(uint32(int32(z)+127)<<23)
 }
 
+// normAffineVec sets out[i] = (x[i] − m)·rs·w[i] + b[i]. The AVX2 kernel
+// does the Go loop's operations in its order without fused multiply-adds,
+// so the two give the same bits and the tail can stay in Go.
+func normAffineVec(out, x, w, b []float32, m, rs float32) {
+	out, w, b = out[:len(x)], w[:len(x)], b[:len(x)]
+	done := 0
+	if useSIMD {
+		done = len(x) &^ 7
+		layerNormOutAVX2(out[:done], x[:done], w[:done], b[:done], m, rs)
+	}
+	for i := done; i < len(x); i++ {
+		out[i] = (x[i]-m)*rs*w[i] + b[i]
+	}
+}
+
 // geluTanhVec: sig = σ(2u), out = x·sig with u = √(2/π)(x + 0.044715x³).
 func geluTanhVec(out, sig, x []float32) {
 	out, sig = out[:len(x)], sig[:len(x)]
