@@ -16,6 +16,7 @@ import (
 	"reflect"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -424,6 +425,77 @@ func TestSQLTestFunctions(t *testing.T) {
 	if err := d.Conn().QueryRowContext(context.Background(), "SELECT bf_p([0.5], [0.4, 0.6])").Scan(&null); err != nil || null.Valid {
 		t.Errorf("bf_p with one value: %v %v, want NULL", null, err)
 	}
+}
+
+// bf_z: the Brown–Forsythe test as a signed normal score, and its pooling
+// over datasets (Stouffer). scipy reference values (/usr/bin/python3, Debian
+// python3-scipy 1.10.1), with d = |x - median(x)|:
+//
+//	t, p = stats.ttest_ind(da, db); W, wp = stats.levene(a, b, center='median')  # t*t == W, p == wp
+//	z = stats.norm.ppf(p_less) if t < 0 else stats.norm.isf(p_greater)          # one-sided ttest_ind(da, db, alternative=...)
+//	stats.combine_pvalues([p_less of pairs 0-2], method='stouffer')              # 0.03331576645260935: Φ(Σz/√3)
+//
+// welchZ: z as above from stats.ttest_ind(a, b, equal_var=False, alternative=...).
+var bfZPairs = []struct {
+	a, b         []float64
+	z, wp, welch float64
+}{
+	{[]float64{0.801, 0.797, 0.799, 0.8, 0.802, 0.798, 0.8005, 0.7995, 0.801, 0.799},
+		[]float64{0.79, 0.81, 0.78, 0.795, 0.805, 0.82, 0.77, 0.8, 0.785, 0.815}, -3.6156704257153636, 0.000299571311069168, 0.5124585184673379},
+	{[]float64{0.9601, 0.9608, 0.9577, 0.9612, 0.9590, 0.9623, 0.9615, 0.9620, 0.9599, 0.9614},
+		[]float64{0.9612, 0.9572, 0.9655, 0.9630, 0.9598, 0.9641, 0.9603, 0.9585, 0.9622, 0.9610}, -1.4054993967451375, 0.15987282857502894, -0.7326839566179468},
+	{[]float64{0.70, 0.34, 0.80, 0.81, 0.55, 0.79, 0.69, 0.80, 0.80, 0.81},
+		[]float64{0.795, 0.79, 0.80, 0.798, 0.792, 0.796, 0.80, 0.791, 0.799, 0.797}, 1.8443265205245167, 0.06513556874801271, -1.6045427155164482},
+	// A p of 6e-10: its z keeps its digits.
+	{[]float64{0.5, 0.5000001, 0.4999999, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.50000005},
+		[]float64{0.1, 0.9, 0.2, 0.8, 0.3, 0.7, 0.15, 0.85, 0.05, 0.95}, -6.187381553385957, 6.11717780087222e-10, 4.1600584522150485e-08},
+}
+
+func TestBFZMatchesScipy(t *testing.T) {
+	d, _ := openFixture(t, mainFixture)
+	var zs []string
+	for i, c := range bfZPairs {
+		name := fmt.Sprintf("pair %d", i)
+		near(t, name+" bfZ", bfZ(c.a, c.b), c.z, 1e-9)
+		near(t, name+" bfZ(b, a)", bfZ(c.b, c.a), -c.z, 1e-9)
+		near(t, name+" welchZ", welchZ(c.a, c.b), c.welch, 1e-8) // pair 3's means differ by 1e-8: its t is rounding
+		// Gonum's F and t tails agree with scipy's to 2e-8 of a p of 6e-10.
+		_, p := brownForsythe(c.a, c.b)
+		near(t, name+" brownForsythe p", p, c.wp, 1e-7*c.wp)
+		near(t, name+" normalP(bfZ) is brownForsythe's p", normalP(bfZ(c.a, c.b)), c.wp, 1e-7*c.wp)
+		var z, wz float64
+		q := fmt.Sprintf("SELECT bf_z(%[1]s, %[2]s), welch_z(%[1]s, %[2]s)", sqlList(c.a), sqlList(c.b))
+		if err := d.Conn().QueryRowContext(context.Background(), q).Scan(&z, &wz); err != nil {
+			t.Fatal(err)
+		}
+		near(t, name+" SQL bf_z", z, c.z, 1e-9)
+		near(t, name+" SQL welch_z", wz, welchZ(c.a, c.b), 0)
+		if i < 3 {
+			zs = append(zs, fmt.Sprintf("(bf_z(%s, %s))", sqlList(c.a), sqlList(c.b)))
+		}
+	}
+	// Stouffer over the first three: scipy's one-sided 0.0333…, two-sided twice that.
+	var pooled float64
+	q := "SELECT normal_p(sum(z) / sqrt(count(z))) FROM (VALUES " + strings.Join(zs, ", ") + ") v(z)"
+	if err := d.Conn().QueryRowContext(context.Background(), q).Scan(&pooled); err != nil {
+		t.Fatal(err)
+	}
+	near(t, "pooled p", pooled, 2*0.03331576645260935, 1e-9)
+	if z := bfZ([]float64{0.5}, []float64{0.4, 0.6}); !math.IsNaN(z) {
+		t.Errorf("bfZ with one value: %v, want NaN", z)
+	}
+	if z := bfZ([]float64{0.5, 0.5}, []float64{0.4, 0.4}); !math.IsNaN(z) {
+		t.Errorf("bfZ without spread: %v, want NaN", z)
+	}
+}
+
+// sqlList writes xs as a DuckDB list literal of doubles.
+func sqlList(xs []float64) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = strconv.FormatFloat(x, 'g', -1, 64)
+	}
+	return "[" + strings.Join(s, ", ") + "]::DOUBLE[]"
 }
 
 func TestStatsEdgeCases(t *testing.T) {

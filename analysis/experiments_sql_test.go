@@ -376,7 +376,7 @@ func TestLiteratureHolm(t *testing.T) {
 	defer bare.Close()
 	var out bytes.Buffer
 	if err := bare.Query(context.Background(), prefix+string(sql)+
-		"\nSELECT dataset, cell, bf_p, bf_p_holm, welch_p, welch_p_holm FROM literature WHERE cell <> 'default' ORDER BY dataset, cell;",
+		"\nSELECT dataset, cell, bf_p, bf_p_holm, welch_p, welch_p_holm, bf_z, welch_z FROM literature WHERE cell <> 'default' ORDER BY dataset, cell;",
 		&out, "csv"); err != nil {
 		t.Fatal(err)
 	}
@@ -408,5 +408,40 @@ func TestLiteratureHolm(t *testing.T) {
 	}
 	if adjusted == 0 {
 		t.Error("no raw p below 0.05 rose above it: the fixture does not exercise the adjustment")
+	}
+	// The datasets pooled (literature-overall.sql): Stouffer's Σz/√2 of each
+	// cell's bf_z and welch_z (whose own two-sided p is the dataset's bf_p,
+	// welch_p), its two-sided p, and Holm over the cells per test.
+	pooledZ := map[string][2]float64{}
+	for _, r := range recs[1:] {
+		for k, cols := range [][2]int{{6, 2}, {7, 4}} { // bf_z and bf_p, welch_z and welch_p
+			zc, pc := cols[0], cols[1]
+			near(t, r[0]+"/"+r[1]+" normal_p("+recs[0][zc]+")", normalP(num(r[zc])), num(r[pc]), 1e-9)
+			z := pooledZ[r[1]]
+			z[k] += num(r[zc]) / math.Sqrt2
+			pooledZ[r[1]] = z
+		}
+	}
+	overall := querySQL(t, bare, prefix, "literature.sql", "literature-overall.sql")
+	colOf := func(name string) int { return slices.Index(overall[0], name) }
+	cells := []string{"a", "b", "c", "d", "e", "f"}
+	for k, test := range []string{"spread", "mean"} {
+		var raw []float64
+		for _, c := range cells {
+			raw = append(raw, normalP(pooledZ[c][k]))
+		}
+		adj := holm(raw)
+		for _, r := range overall[1:] {
+			i := slices.Index(cells, r[0])
+			if i < 0 {
+				if r[colOf(test+"_z")] != "" || r[colOf(test+"_p_holm")] != "" {
+					t.Errorf("overall %s: %s_z %q, want none against itself", r[0], test, r[colOf(test+"_z")])
+				}
+				continue
+			}
+			near(t, r[0]+" "+test+"_z", num(r[colOf(test+"_z")]), pooledZ[r[0]][k], 0.005)
+			near(t, r[0]+" "+test+"_p", num(r[colOf(test+"_p")]), raw[i], 5e-5)
+			near(t, r[0]+" "+test+"_p_holm", num(r[colOf(test+"_p_holm")]), adj[i], 5e-5)
+		}
 	}
 }

@@ -40,14 +40,15 @@ import (
 
 // Defaults of the power analysis.
 const (
-	PowerSeed       = 27    // default --seed of deni power, the experiments' root seed
-	PowerReps       = 10000 // simulated experiments per point
-	ReportPowerReps = 2000  // fewer in the HTML report, to keep it quick
-	PowerAlpha      = 0.05
-	PowerTarget     = 0.8 // the power for which the runs needed are searched
-	PowerMinRuns    = 3   // the smallest runs per side of the search
-	PowerMaxRuns    = 200 // the largest runs per side of the search (and of --runs)
-	ResampleMinRuns = 8   // fewer default runs switch from the resample to the normal model
+	PowerSeed        = 27    // default --seed of deni power, the experiments' root seed
+	PowerReps        = 10000 // simulated experiments per point
+	ReportPowerReps  = 2000  // fewer in the HTML report, to keep it quick
+	PowerAlpha       = 0.05
+	PowerTarget      = 0.8 // the power for which the runs needed are searched
+	PowerMinRuns     = 3   // the smallest runs per side of the search
+	PowerMaxRuns     = 200 // the largest runs per side of the search (and of --runs)
+	ResampleMinRuns  = 8   // fewer default runs switch from the resample to the normal model
+	PowerMaxDatasets = 100 // the most datasets a pooled test simulates
 )
 
 // Names of the tests and of the simulation models in power results.
@@ -64,10 +65,15 @@ type PowerOptions struct {
 	// Shifts are the mean shifts for Welch's t-test: macro-F1 points (1 =
 	// 0.01 of a fraction) for results, SD units for normal data.
 	Shifts []float64
-	Runs   []int   // runs per side at which power is reported
-	Reps   int     // simulated experiments per point
-	Alpha  float64 // the tests' level
-	Seed   uint64  // root of the "power" stream
+	Runs   []int // runs per side at which power is reported
+	// Datasets pools the test over that many independent datasets, each
+	// with the runs per side and the effect (Stouffer's method on the
+	// signed scores bfZ and welchZ, as experiments/literature-overall.sql);
+	// 0 or 1: one dataset. Normal data only.
+	Datasets int
+	Reps     int     // simulated experiments per point
+	Alpha    float64 // the tests' level
+	Seed     uint64  // root of the "power" stream
 }
 
 // DefaultPowerOptions are the defaults of `deni power --results`: std ratios
@@ -106,6 +112,9 @@ func (o PowerOptions) check() error {
 	if o.Reps < 1 {
 		return fmt.Errorf("power: %d repetitions: want at least 1", o.Reps)
 	}
+	if o.Datasets < 0 || o.Datasets > PowerMaxDatasets {
+		return fmt.Errorf("power: datasets must be in 1..%d, got %d", PowerMaxDatasets, o.Datasets)
+	}
 	if !(o.Alpha > 0 && o.Alpha < 1) {
 		return fmt.Errorf("power: alpha %v is outside (0, 1)", o.Alpha)
 	}
@@ -143,15 +152,17 @@ type effect struct {
 	ratio float64 // other std / default std (Brown–Forsythe)
 	shift float64 // added to the other side, in the sampler's units (Welch)
 	label float64 // ratio, or the shift as the user gave it
+	// datasets pooled by Stouffer's method (simulatePooled); 0 or 1: one
+	datasets int
 }
 
 func (o PowerOptions) effects(shiftScale float64) []effect {
 	var es []effect
 	for _, r := range o.Ratios {
-		es = append(es, effect{test: TestBrownForsythe, ratio: r, label: r})
+		es = append(es, effect{test: TestBrownForsythe, ratio: r, label: r, datasets: o.Datasets})
 	}
 	for _, s := range o.Shifts {
-		es = append(es, effect{test: TestWelch, ratio: 1, shift: s * shiftScale, label: s})
+		es = append(es, effect{test: TestWelch, ratio: 1, shift: s * shiftScale, label: s, datasets: o.Datasets})
 	}
 	return es
 }
@@ -205,6 +216,9 @@ func simulate(s sampler, e effect, nOther, nDefault, reps int, alpha float64, se
 	}
 	a, b = a[:nOther], b[:nDefault]
 	rng := seeds.New(seed)
+	if e.datasets > 1 {
+		return simulatePooled(s, e, reps, alpha, rng, a, b)
+	}
 	// p < alpha ⇔ W > the F(1, N-2) quantile 1-alpha: one quantile per
 	// point instead of an incomplete beta function per experiment.
 	fcrit := distuv.F{D1: 1, D2: float64(nOther + nDefault - 2)}.Quantile(1 - alpha)
@@ -232,10 +246,57 @@ func simulate(s sampler, e effect, nOther, nDefault, reps int, alpha float64, se
 	return float64(hits) / float64(reps)
 }
 
+// simulatePooled is simulate for a test pooled over e.datasets independent
+// datasets: each draws its runs and gives a signed normal score, and the
+// experiment rejects when Stouffer's Σz/√k does (|Σz/√k| above the normal
+// quantile 1 - alpha/2).
+func simulatePooled(s sampler, e effect, reps int, alpha float64, rng *rand.Rand, a, b []float64) float64 {
+	zcrit := math.Sqrt2 * math.Erfcinv(alpha)
+	df := float64(len(a) + len(b) - 2)
+	hits := 0
+	for range reps {
+		var sum float64
+		for range e.datasets {
+			s.draw(rng, b)
+			s.draw(rng, a)
+			var z float64
+			switch e.test {
+			case TestBrownForsythe:
+				for i, x := range a {
+					a[i] = s.center + e.ratio*(x-s.center)
+				}
+				w, narrower := brownForsythe2Signed(a, b)
+				t := math.Sqrt(w)
+				if narrower {
+					t = -t
+				}
+				z = tScore(t, df)
+			case TestWelch:
+				for i := range a {
+					a[i] += e.shift
+				}
+				z = welchZ(a, b)
+			}
+			sum += z // NaN (no spread) never rejects
+		}
+		if math.Abs(sum/math.Sqrt(float64(e.datasets))) > zcrit {
+			hits++
+		}
+	}
+	return float64(hits) / float64(reps)
+}
+
 // brownForsythe2 is the W statistic of brownForsythe(a, b) without
 // allocation. It sorts a and b in place (the test does not depend on the
 // order of the values).
 func brownForsythe2(a, b []float64) float64 {
+	w, _ := brownForsythe2Signed(a, b)
+	return w
+}
+
+// brownForsythe2Signed is brownForsythe2 and whether a's deviations from
+// its median are smaller on average than b's (its spread narrower).
+func brownForsythe2Signed(a, b []float64) (w float64, narrower bool) {
 	slices.Sort(a)
 	slices.Sort(b)
 	ma, mb := quantileSorted(a, 0.5), quantileSorted(b, 0.5)
@@ -259,10 +320,10 @@ func brownForsythe2(a, b []float64) float64 {
 		within += d * d
 	}
 	if within == 0 {
-		return math.NaN()
+		return math.NaN(), false
 	}
 	between := na*(za-grand)*(za-grand) + nb*(zb-grand)*(zb-grand)
-	return (na + nb - 2) * between / within
+	return (na + nb - 2) * between / within, za < zb
 }
 
 // pointSeed is the seed of one simulated point: the "power" stream of root,
@@ -272,7 +333,11 @@ func pointSeed(root uint64, group string, e effect, nOther, nDefault int) uint64
 	s = seeds.Derive(s, group, 0)
 	s = seeds.Derive(s, e.test+":"+strconv.FormatFloat(e.label, 'g', -1, 64), 0)
 	s = seeds.Derive(s, "runs", nOther)
-	return seeds.Derive(s, "default_runs", nDefault)
+	s = seeds.Derive(s, "default_runs", nDefault)
+	if e.datasets > 1 { // one dataset keeps the streams it always had
+		s = seeds.Derive(s, "datasets", e.datasets)
+	}
+	return s
 }
 
 // powerGroup is a default's runs and the rows compared with it.
@@ -431,6 +496,9 @@ func NormalPower(ctx context.Context, o PowerOptions) ([]PowerRow, error) {
 // macro-F1 points. Groups without a default with at least 2 runs and some
 // spread get no rows but a note.
 func Power(ctx context.Context, resultsDir string, o PowerOptions) (rows []PowerRow, notes []string, err error) {
+	if o.Datasets > 1 {
+		return nil, nil, errors.New("power: pooling over datasets simulates normal data only (--normal)")
+	}
 	d, err := openWithRuns(ctx, resultsDir)
 	if err != nil {
 		return nil, nil, err
@@ -496,8 +564,9 @@ type PowerPoint struct {
 	Test     string   `json:"test"`  // brown_forsythe | welch
 	StdRatio *float64 `json:"std_ratio,omitempty"`
 	Shift    *float64 `json:"shift,omitempty"`
-	Runs     int      `json:"runs"`         // runs of the other strategy
-	RunsDef  int      `json:"runs_default"` // runs of default
+	Runs     int      `json:"runs"`               // runs of the other strategy (per dataset)
+	RunsDef  int      `json:"runs_default"`       // runs of default (per dataset)
+	Datasets int      `json:"datasets,omitempty"` // datasets pooled (PowerOptions.Datasets), when more than one
 	Observed bool     `json:"observed,omitempty"`
 	Power    float64  `json:"power"`
 	// RunsNeeded is the runs per side for 80% power; null when more than
@@ -516,6 +585,9 @@ func Points(rows []PowerRow, o PowerOptions) []PowerPoint {
 	out := []PowerPoint{}
 	for _, r := range rows {
 		p := PowerPoint{Config: r.Config, Strategy: r.Strategy, Model: r.Model, Test: r.Test, Reps: o.Reps, Alpha: o.Alpha, Seed: o.Seed}
+		if o.Datasets > 1 {
+			p.Datasets = o.Datasets
+		}
 		if !math.IsNaN(r.StdRatio) {
 			p.StdRatio = ptr(r.StdRatio)
 		}
@@ -599,6 +671,10 @@ func WritePower(w io.Writer, rows []PowerRow, o PowerOptions, format string) err
 	}
 	renderTable(w, header, body, right, false)
 	fmt.Fprintf(w, "\npower: share of %d simulated experiments per point in which the test rejects at alpha %g (seed %d).\n", o.Reps, o.Alpha, o.Seed)
+	if o.Datasets > 1 {
+		fmt.Fprintf(w, "pooled: an experiment is %d independent datasets of n runs per side each, with the same effect; it rejects when\n"+
+			"Stouffer's sum of their signed normal scores over √%d does (bf_z, welch_z: experiments/literature-overall.sql).\n", o.Datasets, o.Datasets)
+	}
 	if results {
 		fmt.Fprintf(w, "runs: the row's runs vs default's; power: at those runs; n=…: runs per side. effect: the other strategy's std as a\n"+
 			"multiple of default's (Brown–Forsythe) or its mean shifted by macro-F1 points ×100 (Welch). model resample: bootstrap\n"+

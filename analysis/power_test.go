@@ -32,13 +32,14 @@ func TestPowerMatchesScipy(t *testing.T) {
 			Runs     int      `json:"runs"`
 			StdRatio *float64 `json:"std_ratio"`
 			Shift    *float64 `json:"shift"`
+			Datasets int      `json:"datasets"`
 			Power    float64  `json:"power"`
 		} `json:"points"`
 	}
 	if err := json.Unmarshal(b, &golden); err != nil {
 		t.Fatal(err)
 	}
-	if len(golden.Points) < 8 || golden.Reps != 10000 {
+	if len(golden.Points) < 11 || golden.Reps != 10000 {
 		t.Fatalf("golden file: %d points, %d reps", len(golden.Points), golden.Reps)
 	}
 	o := PowerOptions{Ratios: []float64{2, 0.5}, Shifts: []float64{1}, Runs: []int{5, 10, 20},
@@ -47,21 +48,32 @@ func TestPowerMatchesScipy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	find := func(test string, effect float64, n int) float64 {
+	// Stouffer's pooling over 4 datasets (deni power --normal --datasets 4).
+	pooledOpts := PowerOptions{Ratios: []float64{0.5, 0.7}, Shifts: []float64{0.5}, Runs: []int{5, 10},
+		Datasets: 4, Reps: golden.Reps, Alpha: golden.Alpha, Seed: PowerSeed}
+	pooled, err := NormalPower(context.Background(), pooledOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	find := func(test string, effect float64, n, datasets int) float64 {
+		rows, runs := rows, o.Runs
+		if datasets > 1 {
+			rows, runs = pooled, pooledOpts.Runs
+		}
 		for _, r := range rows {
 			e := r.StdRatio
 			if test == TestWelch {
 				e = r.Shift
 			}
 			if r.Test == test && e == effect {
-				for i, m := range o.Runs {
+				for i, m := range runs {
 					if m == n {
 						return r.Power[i]
 					}
 				}
 			}
 		}
-		t.Fatalf("no simulated point %s %v n=%d", test, effect, n)
+		t.Fatalf("no simulated point %s %v n=%d datasets=%d", test, effect, n, datasets)
 		return 0
 	}
 	for _, g := range golden.Points {
@@ -72,10 +84,10 @@ func TestPowerMatchesScipy(t *testing.T) {
 		case g.Shift != nil:
 			effect = *g.Shift
 		}
-		got := find(g.Test, effect, g.Runs)
-		t.Logf("%s effect %v n=%d: deni %.4f, scipy %.4f", g.Test, effect, g.Runs, got, g.Power)
+		got := find(g.Test, effect, g.Runs, g.Datasets)
+		t.Logf("%s effect %v n=%d datasets=%d: deni %.4f, scipy %.4f", g.Test, effect, g.Runs, g.Datasets, got, g.Power)
 		if math.Abs(got-g.Power) > 0.03 {
-			t.Errorf("%s effect %v n=%d: power %.4f, scipy %.4f", g.Test, effect, g.Runs, got, g.Power)
+			t.Errorf("%s effect %v n=%d datasets=%d: power %.4f, scipy %.4f", g.Test, effect, g.Runs, g.Datasets, got, g.Power)
 		}
 	}
 	for _, r := range rows {

@@ -94,15 +94,10 @@ func brownForsythe(groups ...[]float64) (w, p float64) {
 		if len(g) < 2 {
 			return math.NaN(), math.NaN()
 		}
-		s := append([]float64(nil), g...)
-		sort.Float64s(s)
-		med := quantileSorted(s, 0.5)
-		z := make([]float64, len(g))
-		for j, x := range g {
-			z[j] = math.Abs(x - med)
-			total += z[j]
+		zs[i] = medianDeviations(g)
+		for _, z := range zs[i] {
+			total += z
 		}
-		zs[i] = z
 		n += len(g)
 	}
 	grand := total / float64(n)
@@ -119,6 +114,65 @@ func brownForsythe(groups ...[]float64) (w, p float64) {
 	w = d2 / d1 * between / within
 	p = distuv.F{D1: d1, D2: d2}.Survival(w)
 	return w, p
+}
+
+// medianDeviations is |x - median| of every value of g, the quantity the
+// Brown–Forsythe test compares between groups.
+func medianDeviations(g []float64) []float64 {
+	s := append([]float64(nil), g...)
+	sort.Float64s(s)
+	med := quantileSorted(s, 0.5)
+	z := make([]float64, len(g))
+	for j, x := range g {
+		z[j] = math.Abs(x - med)
+	}
+	return z
+}
+
+// bfZ is the Brown–Forsythe comparison of two groups as a signed normal
+// score, so that datasets can be pooled: for two groups the test is
+// Student's pooled-variance t-test on the deviations from each group's
+// median (t² is W of brownForsythe), and z is the normal quantile of its
+// one-sided p, negative when a spreads less than b (so 2·Φ(-|z|) is
+// brownForsythe's p). Over k independent datasets, Stouffer's Σz/√k is
+// again a standard normal when no spread differs (normalP gives its p).
+// NaN where brownForsythe's p is.
+func bfZ(a, b []float64) float64 {
+	if len(a) < 2 || len(b) < 2 {
+		return math.NaN()
+	}
+	da, db := medianDeviations(a), medianDeviations(b)
+	na, nb := float64(len(a)), float64(len(b))
+	ma, mb := meanOf(da), meanOf(db)
+	pooled := (sumSq(da, ma) + sumSq(db, mb)) / (na + nb - 2)
+	if pooled == 0 {
+		return math.NaN()
+	}
+	return tScore((ma-mb)/math.Sqrt(pooled*(1/na+1/nb)), na+nb-2)
+}
+
+// welchZ is welch's test as a signed normal score, as bfZ: negative when a's
+// mean is lower.
+func welchZ(a, b []float64) float64 {
+	t, df, _ := welch(a, b)
+	if math.IsNaN(t) {
+		return math.NaN()
+	}
+	return tScore(t, df)
+}
+
+// tScore is the normal score with the same one-sided tail as Student's t
+// with df degrees of freedom: the tail beyond |t| on t's side, and its
+// normal quantile from that tail (Erfcinv keeps the digits of a tiny p that
+// 1-p would lose).
+func tScore(t, df float64) float64 {
+	tail := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}.Survival(math.Abs(t))
+	return math.Copysign(math.Sqrt2*math.Erfcinv(2*tail), t)
+}
+
+// normalP is the two-sided p of a standard normal score z: 2·Φ(-|z|).
+func normalP(z float64) float64 {
+	return math.Erfc(math.Abs(z) / math.Sqrt2)
 }
 
 func meanOf(xs []float64) float64 {

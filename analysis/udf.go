@@ -15,6 +15,11 @@ import (
 //
 //	welch_p(a DOUBLE[], b DOUBLE[])  two-sided p of Welch's t-test (scipy's ttest_ind(equal_var=False))
 //	bf_p(a DOUBLE[], b DOUBLE[])     p of the Brown–Forsythe test (scipy's levene(center='median'))
+//	bf_z(a DOUBLE[], b DOUBLE[])     the same test as a signed normal score, negative when a spreads less
+//	                                 (bfZ: sum it over independent datasets, divide by √k: Stouffer)
+//	welch_z(a DOUBLE[], b DOUBLE[])  Welch's test as a signed normal score, negative when a's mean is lower
+//
+// and normal_p(z DOUBLE), the two-sided p of a standard normal score.
 //
 // NULL when a list has fewer than 2 values or the test is undefined; NULL
 // and NaN elements are skipped.
@@ -24,6 +29,8 @@ var testUDFs = []struct {
 }{
 	{"welch_p", func(a, b []float64) float64 { _, _, p := welch(a, b); return p }},
 	{"bf_p", func(a, b []float64) float64 { _, p := brownForsythe(a, b); return p }},
+	{"bf_z", bfZ},
+	{"welch_z", welchZ},
 }
 
 type listTestUDF struct {
@@ -57,7 +64,23 @@ func floats(v driver.Value) []float64 {
 	return out
 }
 
-// registerUDFs adds testUDFs to the session's connection.
+type normalPUDF struct{ double duckdb.TypeInfo }
+
+func (u normalPUDF) Config() duckdb.ScalarFuncConfig {
+	return duckdb.ScalarFuncConfig{InputTypeInfos: []duckdb.TypeInfo{u.double}, ResultTypeInfo: u.double}
+}
+
+func (u normalPUDF) Executor() duckdb.ScalarFuncExecutor {
+	return duckdb.ScalarFuncExecutor{RowExecutor: func(v []driver.Value) (any, error) {
+		z, ok := v[0].(float64)
+		if !ok || math.IsNaN(z) {
+			return nil, nil
+		}
+		return normalP(z), nil
+	}}
+}
+
+// registerUDFs adds testUDFs and normal_p to the session's connection.
 func registerUDFs(c *sql.Conn) error {
 	double, err := duckdb.NewTypeInfo(duckdb.TYPE_DOUBLE)
 	if err != nil {
@@ -71,6 +94,9 @@ func registerUDFs(c *sql.Conn) error {
 		if err := duckdb.RegisterScalarUDF(c, u.name, listTestUDF{list: list, double: double, test: u.test}); err != nil {
 			return fmt.Errorf("register SQL function %s: %w", u.name, err)
 		}
+	}
+	if err := duckdb.RegisterScalarUDF(c, "normal_p", normalPUDF{double: double}); err != nil {
+		return fmt.Errorf("register SQL function normal_p: %w", err)
 	}
 	return nil
 }

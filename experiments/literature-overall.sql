@@ -12,12 +12,39 @@
 -- wider (Brown-Forsythe p < 0.05) and where the mean is higher or lower
 -- (Welch p < 0.05), each also after Holm's adjustment over the dataset's
 -- cells (the _holm columns: what survives the ~22 comparisons); datasets where it is on the cost-spread frontier
--- (pareto in experiments/literature.sql); the mean shift of macro-F1 ×100; optimizer steps,
--- training FLOPs and models a prediction runs as multiples of default's,
--- averaged over the datasets.
+-- (pareto in experiments/literature.sql); the mean shift of macro-F1 ×100;
+-- the datasets pooled (Stouffer's method: the sum of each dataset's signed
+-- normal score over √datasets, bf_z and welch_z of experiments/literature.sql;
+-- the datasets are independent samples and runs): spread_z and mean_z
+-- (negative: narrower, lower) with their two-sided p and the p Holm-adjusted
+-- over the strategies (with 10 runs a side on each of 4 datasets, a spread
+-- ratio the same on all of them meets about 40 runs a side); optimizer
+-- steps, training FLOPs and models a prediction runs as multiples of
+-- default's, averaged over the datasets.
 WITH ranked AS (
     SELECT *, rank() OVER (PARTITION BY dataset ORDER BY std) AS std_rank
     FROM literature
+), pooled AS (
+    SELECT cell, sum(bf_z) / sqrt(count(bf_z)) AS spread_z, sum(welch_z) / sqrt(count(welch_z)) AS mean_z
+    FROM literature WHERE cell <> 'default' GROUP BY cell
+), tests AS (
+    SELECT cell, 'spread' AS test, normal_p(spread_z) AS p FROM pooled WHERE spread_z IS NOT NULL
+    UNION ALL
+    SELECT cell, 'mean', normal_p(mean_z) FROM pooled WHERE mean_z IS NOT NULL
+), holm AS (
+    -- Holm over the strategies, per test (as experiments/literature.sql does per dataset).
+    SELECT cell, test, p,
+           least(1, max(scaled_p) OVER (PARTITION BY test ORDER BY p, cell ROWS UNBOUNDED PRECEDING)) AS p_holm
+    FROM (SELECT *, (count(*) OVER (PARTITION BY test) - row_number() OVER (PARTITION BY test ORDER BY p, cell) + 1) * p
+                    AS scaled_p
+          FROM tests)
+), pooled_tests AS (
+    SELECT cell, spread_z, mean_z,
+           (SELECT p FROM holm h WHERE h.cell = z.cell AND test = 'spread') AS spread_p,
+           (SELECT p_holm FROM holm h WHERE h.cell = z.cell AND test = 'spread') AS spread_p_holm,
+           (SELECT p FROM holm h WHERE h.cell = z.cell AND test = 'mean') AS mean_p,
+           (SELECT p_holm FROM holm h WHERE h.cell = z.cell AND test = 'mean') AS mean_p_holm
+    FROM pooled z
 )
 SELECT cell,
        count(*) AS datasets,
@@ -34,9 +61,15 @@ SELECT cell,
        count(*) FILTER (WHERE delta_mean < 0 AND welch_p_holm < 0.05) AS lower_mean_holm,
        count(*) FILTER (WHERE pareto) AS pareto,
        round(100 * avg(delta_mean), 2) AS delta_mean,
+       round(any_value(spread_z), 2) AS spread_z,
+       round(any_value(spread_p), 4) AS spread_p,
+       round(any_value(spread_p_holm), 4) AS spread_p_holm,
+       round(any_value(mean_z), 2) AS mean_z,
+       round(any_value(mean_p), 4) AS mean_p,
+       round(any_value(mean_p_holm), 4) AS mean_p_holm,
        round(avg(steps_x), 2) AS steps_x,
        round(avg(flops_x), 2) AS flops_x,
        round(avg(inference_x), 2) AS inference_x
-FROM ranked
+FROM ranked LEFT JOIN pooled_tests USING (cell)
 GROUP BY cell
 ORDER BY std_ratio_geomean, steps_x, cell;

@@ -18,7 +18,10 @@
 -- levene(center='median') and ttest_ind(equal_var=False)) and the same
 -- Holm-adjusted over the dataset's cells (bf_p_holm, welch_p_holm: about 22
 -- comparisons with default per dataset, so a raw p of 0.01 is no finding
--- alone; statsmodels' multipletests(method='holm')); rank by std
+-- alone; statsmodels' multipletests(method='holm')); in the view only, the
+-- same two tests as signed normal scores (bf_z, welch_z: negative when
+-- narrower or lower), which experiments/literature-overall.sql pools over
+-- the datasets; rank by std
 -- within the dataset (1 = narrowest); pareto: no other cell of the dataset
 -- is at least as narrow at no more training FLOPs and better in one of the
 -- two, so the cells marked true are the choices worth their cost. The view
@@ -58,7 +61,8 @@ WITH r AS (
            s.steps / b.d_steps AS steps_x, s.flops / b.d_flops AS flops_x,
            s.models / b.d_models AS inference_x,
            s.mean - b.d_mean AS delta_mean, s.std / nullif(b.d_std, 0) AS std_ratio,
-           bf_p(s.xs, b.d_xs) AS bf_p, welch_p(s.xs, b.d_xs) AS welch_p
+           bf_p(s.xs, b.d_xs) AS bf_p, welch_p(s.xs, b.d_xs) AS welch_p,
+           bf_z(s.xs, b.d_xs) AS bf_z, welch_z(s.xs, b.d_xs) AS welch_z
     FROM stats s LEFT JOIN base b USING (dataset)
 ), tests AS (
     -- Holm's step-down adjustment, per dataset and test, over every cell

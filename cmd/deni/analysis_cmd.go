@@ -50,7 +50,7 @@ and strategy event; columns as in internal/results/results.go) and summary (the 
 deni aggregate, computed when the query mentions it). Metrics are fractions
 (macro_f1 0.87 = 87 in the paper's tables). QUERY "-" reads the query from stdin.
 Without --results there are no views, only DuckDB and deni's SQL functions
-(bf_p, welch_p, ...), for queries over files such as the committed per-run
+(bf_p, welch_p, bf_z, welch_z, normal_p: docs/results-and-sql.md), for queries over files such as the committed per-run
 tables of docs/results/.
 
 Examples:

@@ -33,6 +33,10 @@ than 8 default runs, a normal with default's mean and sample std (model "normal"
 
 --normal answers the same for normal data alone (no results folder): N(0, 1)
 against N(0, ratio²), and with --shift (in SD units) N(0, 1) against N(shift, 1).
+With --datasets K, each experiment is K independent datasets with the same effect,
+pooled by Stouffer's method (the sum of the tests' signed normal scores over √K,
+as experiments/literature-overall.sql pools a strategy over datasets); n is the
+runs per side on each dataset.
 
 Every point has its own random stream derived from --seed (stream "power", the
 group, the test and effect, the runs per side): the same flags print the same
@@ -40,12 +44,16 @@ numbers, whatever the number of CPUs.
 
 Examples:
   deni power --results results/quickstart
-  deni power --normal --runs 10,20 --std-ratio 2 --shift 1 --json`,
+  deni power --normal --runs 10,20 --std-ratio 2 --shift 1 --json
+  deni power --normal --runs 10 --std-ratio 0.5,0.7 --datasets 4`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f := cmd.Flags()
 			if (results == "") == !normal {
 				return errors.New("give either --results results/<experiment> or --normal")
+			}
+			if f.Changed("datasets") && !normal {
+				return errors.New("--datasets pools normal data: give it with --normal")
 			}
 			if f.Changed("std-ratio") {
 				if f.Changed("ratios") {
@@ -84,6 +92,7 @@ Examples:
 	f.Float64SliceVar(&stdRatios, "std-ratio", nil, "same as --ratios")
 	f.Float64SliceVar(&o.Shifts, "shift", def.Shifts, "mean shifts for Welch's t-test in macro-F1 points; with --normal in SD units, and only when given")
 	f.IntSliceVar(&o.Runs, "runs", def.Runs, "runs per side at which to report the power (2..200)")
+	f.IntVar(&o.Datasets, "datasets", 1, "with --normal: pool the test over this many independent datasets (Stouffer)")
 	f.IntVar(&o.Reps, "reps", def.Reps, "simulated experiments per point")
 	f.Float64Var(&o.Alpha, "alpha", def.Alpha, "level of the tests")
 	f.Uint64Var(&o.Seed, "seed", def.Seed, "root seed of the simulation's random streams")

@@ -57,6 +57,22 @@ func TestPowerNormalJSON(t *testing.T) {
 	if strings.Join(tests, " ") != "brown_forsythe0.5 <nil> brown_forsythe2 <nil> welch<nil> 1" {
 		t.Errorf("points: %v", tests)
 	}
+	for _, g := range got {
+		if _, ok := g["datasets"]; ok {
+			t.Errorf("one dataset reports datasets: %v", g)
+		}
+	}
+
+	// Pooled over 4 datasets, a ×0.5 spread at 10 runs each is found far
+	// more often than on one dataset.
+	one, _ := powerJSON(t, "--normal", "--runs", "10", "--std-ratio", "0.5", "--reps", "2000")
+	four, _ := powerJSON(t, "--normal", "--runs", "10", "--std-ratio", "0.5", "--reps", "2000", "--datasets", "4")
+	if four[0]["datasets"] != 4.0 {
+		t.Errorf("pooled point: %v", four[0])
+	}
+	if p1, p4 := one[0]["power"].(float64), four[0]["power"].(float64); !(p4 > p1+0.2) {
+		t.Errorf("power %v on one dataset, %v pooled over 4", p1, p4)
+	}
 }
 
 func TestPowerFlagErrors(t *testing.T) {
@@ -68,6 +84,8 @@ func TestPowerFlagErrors(t *testing.T) {
 		{[]string{"power", "--normal", "--results", "x"}, "either --results"},
 		{[]string{"power", "--normal", "--ratios", "2", "--std-ratio", "2"}, "same flag"},
 		{[]string{"power", "--normal", "--runs", "500"}, "must be in 2..200"},
+		{[]string{"power", "--results", "x", "--datasets", "4"}, "with --normal"},
+		{[]string{"power", "--normal", "--datasets", "101"}, "datasets must be in 1..100"},
 		{[]string{"power", "--results", filepath.Join(t.TempDir(), "none")}, "results folder"},
 	} {
 		if _, err := runDeni(t, tc.args...); err == nil || !strings.Contains(err.Error(), tc.want) {
