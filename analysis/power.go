@@ -252,7 +252,6 @@ func simulate(s sampler, e effect, nOther, nDefault, reps int, alpha float64, se
 // quantile 1 - alpha/2).
 func simulatePooled(s sampler, e effect, reps int, alpha float64, rng *rand.Rand, a, b []float64) float64 {
 	zcrit := math.Sqrt2 * math.Erfcinv(alpha)
-	df := float64(len(a) + len(b) - 2)
 	hits := 0
 	for range reps {
 		var sum float64
@@ -266,11 +265,7 @@ func simulatePooled(s sampler, e effect, reps int, alpha float64, rng *rand.Rand
 					a[i] = s.center + e.ratio*(x-s.center)
 				}
 				w, narrower := brownForsythe2Signed(a, b)
-				t := math.Sqrt(w)
-				if narrower {
-					t = -t
-				}
-				z = tScore(t, df)
+				z = bfScore(w, narrower, len(a)+len(b)-2)
 			case TestWelch:
 				for i := range a {
 					a[i] += e.shift

@@ -4,6 +4,7 @@ import (
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 
 	"gonum.org/v1/gonum/stat/distuv"
@@ -94,10 +95,15 @@ func brownForsythe(groups ...[]float64) (w, p float64) {
 		if len(g) < 2 {
 			return math.NaN(), math.NaN()
 		}
-		zs[i] = medianDeviations(g)
-		for _, z := range zs[i] {
-			total += z
+		s := append([]float64(nil), g...)
+		sort.Float64s(s)
+		med := quantileSorted(s, 0.5)
+		z := make([]float64, len(g))
+		for j, x := range g {
+			z[j] = math.Abs(x - med)
+			total += z[j]
 		}
+		zs[i] = z
 		n += len(g)
 	}
 	grand := total / float64(n)
@@ -116,39 +122,28 @@ func brownForsythe(groups ...[]float64) (w, p float64) {
 	return w, p
 }
 
-// medianDeviations is |x - median| of every value of g, the quantity the
-// Brown–Forsythe test compares between groups.
-func medianDeviations(g []float64) []float64 {
-	s := append([]float64(nil), g...)
-	sort.Float64s(s)
-	med := quantileSorted(s, 0.5)
-	z := make([]float64, len(g))
-	for j, x := range g {
-		z[j] = math.Abs(x - med)
-	}
-	return z
-}
-
 // bfZ is the Brown–Forsythe comparison of two groups as a signed normal
 // score, so that datasets can be pooled: for two groups the test is
 // Student's pooled-variance t-test on the deviations from each group's
-// median (t² is W of brownForsythe), and z is the normal quantile of its
-// one-sided p, negative when a spreads less than b (so 2·Φ(-|z|) is
-// brownForsythe's p). Over k independent datasets, Stouffer's Σz/√k is
-// again a standard normal when no spread differs (normalP gives its p).
-// NaN where brownForsythe's p is.
+// median (t² is W), and z is the normal quantile of its one-sided p,
+// negative when a spreads less than b (so 2·Φ(-|z|) is brownForsythe's p).
+// Over k independent datasets, Stouffer's Σz/√k is again a standard normal
+// when no spread differs (normalP gives its p). NaN where brownForsythe's p is.
 func bfZ(a, b []float64) float64 {
 	if len(a) < 2 || len(b) < 2 {
 		return math.NaN()
 	}
-	da, db := medianDeviations(a), medianDeviations(b)
-	na, nb := float64(len(a)), float64(len(b))
-	ma, mb := meanOf(da), meanOf(db)
-	pooled := (sumSq(da, ma) + sumSq(db, mb)) / (na + nb - 2)
-	if pooled == 0 {
-		return math.NaN()
+	w, narrower := brownForsythe2Signed(slices.Clone(a), slices.Clone(b))
+	return bfScore(w, narrower, len(a)+len(b)-2)
+}
+
+// bfScore is bfZ from the statistic W of two groups with df = n - 2.
+func bfScore(w float64, narrower bool, df int) float64 {
+	t := math.Sqrt(w) // NaN (no spread) stays NaN
+	if narrower {
+		t = -t
 	}
-	return tScore((ma-mb)/math.Sqrt(pooled*(1/na+1/nb)), na+nb-2)
+	return tScore(t, float64(df))
 }
 
 // welchZ is welch's test as a signed normal score, as bfZ: negative when a's
