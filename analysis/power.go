@@ -206,6 +206,24 @@ func (s sampler) draw(rng *rand.Rand, dst []float64) {
 	}
 }
 
+// drawExperiment draws one simulated dataset: default's runs into b, then
+// the other strategy's into a with e's effect (its spread scaled about the
+// centre, or its mean shifted).
+func (s sampler) drawExperiment(rng *rand.Rand, e effect, a, b []float64) {
+	s.draw(rng, b)
+	s.draw(rng, a)
+	switch e.test {
+	case TestBrownForsythe:
+		for i, x := range a {
+			a[i] = s.center + e.ratio*(x-s.center)
+		}
+	case TestWelch:
+		for i := range a {
+			a[i] += e.shift
+		}
+	}
+}
+
 // simulate estimates the power of e's test with nOther runs of the other
 // strategy against nDefault runs of default: reps experiments from the
 // stream seed, buffers a and b (capacity at least nOther and nDefault). It
@@ -224,20 +242,13 @@ func simulate(s sampler, e effect, nOther, nDefault, reps int, alpha float64, se
 	fcrit := distuv.F{D1: 1, D2: float64(nOther + nDefault - 2)}.Quantile(1 - alpha)
 	hits := 0
 	for range reps {
-		s.draw(rng, b)
-		s.draw(rng, a)
+		s.drawExperiment(rng, e, a, b)
 		switch e.test {
 		case TestBrownForsythe:
-			for i, x := range a {
-				a[i] = s.center + e.ratio*(x-s.center)
-			}
 			if brownForsythe2(a, b) > fcrit { // NaN (no spread) never rejects
 				hits++
 			}
 		case TestWelch:
-			for i := range a {
-				a[i] += e.shift
-			}
 			if _, _, p := welch(a, b); p < alpha {
 				hits++
 			}
@@ -256,23 +267,14 @@ func simulatePooled(s sampler, e effect, reps int, alpha float64, rng *rand.Rand
 	for range reps {
 		var sum float64
 		for range e.datasets {
-			s.draw(rng, b)
-			s.draw(rng, a)
-			var z float64
+			s.drawExperiment(rng, e, a, b)
 			switch e.test {
 			case TestBrownForsythe:
-				for i, x := range a {
-					a[i] = s.center + e.ratio*(x-s.center)
-				}
 				w, narrower := brownForsythe2Signed(a, b)
-				z = bfScore(w, narrower, len(a)+len(b)-2)
+				sum += bfScore(w, narrower, len(a)+len(b)-2) // NaN (no spread) never rejects
 			case TestWelch:
-				for i := range a {
-					a[i] += e.shift
-				}
-				z = welchZ(a, b)
+				sum += welchZ(a, b)
 			}
-			sum += z // NaN (no spread) never rejects
 		}
 		if math.Abs(sum/math.Sqrt(float64(e.datasets))) > zcrit {
 			hits++
